@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make          build message_slot.ko and the two programs
+# make demo     boot a throwaway VM and show the programs at work
+# make test     the whole test suite in a throwaway VM (no root needed)
+# make clean
+# sudo make load / sudo make unload   on a machine you can crash
+
+# The kernel to build for: the running one, else Debian's installed headers.
+DEB_KREL := $(shell tests/debian-kernel 2>/dev/null)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(if $(DEB_KREL),/usr/src/linux-headers-$(DEB_KREL)))
+
+CC ?= cc
+CFLAGS ?= -O3 -Wall -Wextra -std=c11
+PROGS := message_sender message_reader
+NODES ?= 0 1 2 3
+
+.PHONY: all module clean test demo load unload
+
+all: module $(PROGS)
+
+module:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "No kernel build tree: install linux-headers-$$(uname -r) or linux-headers-amd64, or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+$(PROGS): %: %.c message_slot.h message_slot_cli.h
+	$(CC) $(CFLAGS) -o $@ $<
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -f $(PROGS)
+	rm -rf build
+
+test:
+	tests/vm.sh test
+
+demo:
+	tests/vm.sh demo
+
+# For a machine you can afford to crash: load the module, make nodes.
+load: all
+	insmod message_slot.ko
+	for n in $(NODES); do mknod -m 0666 /dev/message_slot$$n c 240 $$n; done
+
+unload:
+	for n in $(NODES); do rm -f /dev/message_slot$$n; done
+	rmmod message_slot

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * message_slot - a character device for inter-process messages.
+ *
+ * Every minor number of the device is a slot; every slot holds any number
+ * of channels, identified by a non-zero 32-bit id; every channel keeps the
+ * last message written to it until it is overwritten or the module is
+ * unloaded. An open file selects its channel with ioctl(MSG_SLOT_CHANNEL),
+ * then write() stores a whole message and read() returns the last one.
+ *
+ * Data structures:
+ *  - ms_slots: an xarray from minor number to struct ms_slot, filled on the
+ *    first open of each minor and emptied only at module unload.
+ *  - struct ms_slot: an rhashtable from channel id to struct ms_channel.
+ *  - struct ms_channel: the message bytes, inline, sized to the message
+ *    (rounded up to the kmalloc bucket), guarded by a seqlock.
+ *
+ * Concurrency:
+ *  - Readers take no lock: they find the channel under RCU and copy the
+ *    message into a stack buffer in a seqlock read section, retrying if a
+ *    writer was busy; copy_to_user() runs after the RCU section.
+ *  - Writers copy the user's bytes into a stack buffer first, so that a
+ *    faulting buffer changes nothing, then overwrite the channel in place
+ *    under its seqlock. A message larger than the channel's capacity goes
+ *    into a new, larger channel that replaces the old one in the table;
+ *    the old one is marked dead under its lock (so that no writer stores
+ *    into it afterwards) and freed after an RCU grace period.
+ *  - Writers racing to create the same channel insert it once:
+ *    rhashtable_lookup_get_insert_fast() lets exactly one win, the others
+ *    retry and overwrite the winner in place.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/kdev_t.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/seqlock.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "message_slot.h"
+
+/* Every minor number of the major is a slot. */
+#define MS_MINORS (MINORMASK + 1)
+
+static unsigned int major = MSG_SLOT_MAJOR;
+module_param(major, uint, 0444);
+MODULE_PARM_DESC(major, "Character device major number (default 240; 0 asks the kernel for a free one)");
+
+/**
+ * struct ms_channel - one channel of a slot and its last message
+ * @node: link in the slot's channel table
+ * @id: channel id, the table key; never 0
+ * @len: length of the message in @data, 1 to MSG_SLOT_MAX_LEN
+ * @cap: bytes available in @data; a longer message needs a new channel
+ * @dead: set under @lock when a larger channel replaced this one
+ * @lock: orders writers; readers use its sequence count only
+ * @rcu: defers freeing a replaced channel until readers are done
+ * @data: the message bytes
+ */
+struct ms_channel {
+	struct rhash_head node;
+	u32 id;
+	u8 len;
+	u8 cap;
+	bool dead;
+	seqlock_t lock;
+	struct rcu_head rcu;
+	u8 data[];
+};
+
+/* Bytes of a channel with room for @cap message bytes. */
+#define MS_CHANNEL_SIZE(cap) (offsetof(struct ms_channel, data) + (cap))
+
+/**
+ * struct ms_slot - the channels of one minor number
+ * @channels: table of struct ms_channel keyed by id
+ */
+struct ms_slot {
+	struct rhashtable channels;
+};
+
+/**
+ * struct ms_file - the state of one open file
+ * @slot: the slot of the file's minor number
+ * @channel: the channel selected with MSG_SLOT_CHANNEL; 0 if none yet
+ */
+struct ms_file {
+	struct ms_slot *slot;
+	u32 channel;
+};
+
+static const struct rhashtable_params ms_channel_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct ms_channel, id),
+	.head_offset = offsetof(struct ms_channel, node),
+};
+
+/* Slots by minor number. */
+static DEFINE_XARRAY(ms_slots);
+
+/* Channels with room for the largest message; smaller ones use kmalloc. */
+static struct kmem_cache *ms_channel_cache;
+
+/**
+ * ms_channel_alloc() - allocate a channel holding a message
+ * @id: channel id
+ * @msg: message bytes
+ * @len: message length, 1 to MSG_SLOT_MAX_LEN
+ *
+ * The channel gets all the room of its allocation: a kmalloc bucket for
+ * short messages, or an object of the dedicated cache, sized for the
+ * largest message, once the bucket would be as large as that object.
+ *
+ * Return: the new channel, or NULL if memory ran out.
+ */
+static struct ms_channel *ms_channel_alloc(u32 id, const u8 *msg, u8 len)
+{
+	const size_t full = MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN);
+	size_t size = kmalloc_size_roundup(MS_CHANNEL_SIZE(len));
+	struct ms_channel *chan;
+
+	if (size >= full) {
+		chan = kmem_cache_alloc(ms_channel_cache, GFP_KERNEL_ACCOUNT);
+		size = full;
+	} else {
+		chan = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	}
+	if (!chan)
+		return NULL;
+
+	chan->id = id;
+	chan->len = len;
+	chan->cap = size - offsetof(struct ms_channel, data);
+	chan->dead = false;
+	seqlock_init(&chan->lock);
+	memcpy(chan->data, msg, len);
+	return chan;
+}
+
+/**
+ * ms_channel_free() - free a channel no one can reach any more
+ * @chan: the channel
+ */
+static void ms_channel_free(struct ms_channel *chan)
+{
+	if (chan->cap == MSG_SLOT_MAX_LEN)
+		kmem_cache_free(ms_channel_cache, chan);
+	else
+		kfree(chan);
+}
+
+static void ms_channel_free_rcu(struct rcu_head *head)
+{
+	ms_channel_free(container_of(head, struct ms_channel, rcu));
+}
+
+static void ms_channel_free_fn(void *ptr, void *arg)
+{
+	ms_channel_free(ptr);
+}
+
+/**
+ * ms_channel_commit() - store a message, in place or as a new channel
+ * @slot: the slot
+ * @id: channel id
+ * @msg: message bytes
+ * @len: message length
+ * @fresh: a channel already holding @msg, or NULL
+ *
+ * Overwrites the channel in place if it exists and has room. Otherwise
+ * publishes @fresh, as a new channel or as the replacement of one too
+ * small, if the caller allocated it.
+ *
+ * Context: RCU read-side critical section.
+ * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
+ * -EAGAIN if the caller must allocate @fresh or look again, or a negative
+ * errno if the table could not take the new channel.
+ */
+static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
+			     u8 len, struct ms_channel *fresh)
+{
+	struct ms_channel *chan;
+	void *old;
+	int ret;
+
+	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	if (!chan) {
+		if (!fresh)
+			return -EAGAIN;
+		old = rhashtable_lookup_get_insert_fast(&slot->channels,
+							&fresh->node,
+							ms_channel_params);
+		if (!old)
+			return 1;
+		/* Another writer created it first: overwrite theirs. */
+		return IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
+	}
+
+	write_seqlock(&chan->lock);
+	if (chan->dead) {
+		ret = -EAGAIN;
+	} else if (len <= chan->cap) {
+		memcpy(chan->data, msg, len);
+		chan->len = len;
+		ret = 0;
+	} else if (!fresh) {
+		ret = -EAGAIN;
+	} else {
+		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
+					      &fresh->node, ms_channel_params);
+		if (!ret) {
+			chan->dead = true;
+			ret = 1;
+		}
+	}
+	write_sequnlock(&chan->lock);
+
+	if (ret == 1)
+		call_rcu(&chan->rcu, ms_channel_free_rcu);
+	return ret;
+}
+
+/**
+ * ms_channel_store() - make a message the last message of a channel
+ * @slot: the slot
+ * @id: channel id
+ * @msg: message bytes, in kernel memory
+ * @len: message length, 1 to MSG_SLOT_MAX_LEN
+ *
+ * Creates the channel on its first message. On failure the channel keeps
+ * its previous message, or stays absent.
+ *
+ * Return: 0, or -ENOMEM if memory ran out.
+ */
+static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
+{
+	struct ms_channel *fresh = NULL;
+	int ret;
+
+	for (;;) {
+		rcu_read_lock();
+		ret = ms_channel_commit(slot, id, msg, len, fresh);
+		rcu_read_unlock();
+		if (ret != -EAGAIN)
+			break;
+		if (fresh) {
+			/* Another writer got there first: look again. */
+			cond_resched();
+			continue;
+		}
+		fresh = ms_channel_alloc(id, msg, len);
+		if (!fresh)
+			return -ENOMEM;
+	}
+
+	if (ret == 1)
+		return 0;
+	if (fresh)
+		ms_channel_free(fresh);
+	/* rhashtable says -EBUSY when it cannot grow its table right now. */
+	return ret < 0 ? -ENOMEM : 0;
+}
+
+/**
+ * ms_channel_load() - copy the last message of a channel
+ * @slot: the slot
+ * @id: channel id
+ * @msg: destination, MSG_SLOT_MAX_LEN bytes of kernel memory
+ * @size: the most bytes the caller can take
+ *
+ * Return: the message length, -EWOULDBLOCK if the channel has no message,
+ * or -ENOSPC if the message is longer than @size.
+ */
+static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size)
+{
+	struct ms_channel *chan;
+	unsigned int seq;
+	int len;
+
+	rcu_read_lock();
+	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	if (!chan) {
+		rcu_read_unlock();
+		return -EWOULDBLOCK;
+	}
+	do {
+		seq = read_seqbegin(&chan->lock);
+		len = READ_ONCE(chan->len);
+		if (len <= size)
+			memcpy(msg, chan->data, len);
+	} while (read_seqretry(&chan->lock, seq));
+	rcu_read_unlock();
+
+	return len <= size ? len : -ENOSPC;
+}
+
+/**
+ * ms_slot_get() - find the slot of a minor number, creating it if needed
+ * @minor: the minor number
+ *
+ * Processes racing on the first open of a minor create one slot: the
+ * first to store its slot wins, the others free theirs and use it.
+ *
+ * Return: the slot, or an ERR_PTR() if memory ran out.
+ */
+static struct ms_slot *ms_slot_get(unsigned int minor)
+{
+	struct ms_slot *slot, *old;
+	int err;
+
+	slot = xa_load(&ms_slots, minor);
+	if (slot)
+		return slot;
+
+	slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
+	if (!slot)
+		return ERR_PTR(-ENOMEM);
+	err = rhashtable_init(&slot->channels, &ms_channel_params);
+	if (err)
+		goto free_slot;
+
+	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		return slot;
+	err = xa_err(old);
+	rhashtable_destroy(&slot->channels);
+	kfree(slot);
+	return err ? ERR_PTR(err) : old;
+
+free_slot:
+	kfree(slot);
+	return ERR_PTR(err);
+}
+
+/**
+ * ms_slots_destroy() - free every slot, channel and message
+ *
+ * Context: module unload; no file is open.
+ */
+static void ms_slots_destroy(void)
+{
+	struct ms_slot *slot;
+	unsigned long minor;
+
+	xa_for_each(&ms_slots, minor, slot) {
+		rhashtable_free_and_destroy(&slot->channels, ms_channel_free_fn,
+					    NULL);
+		kfree(slot);
+		cond_resched();
+	}
+	xa_destroy(&ms_slots);
+}
+
+/**
+ * ms_open() - open a slot, creating it on the first open of its minor
+ * @inode: the device inode
+ * @file: the new file
+ *
+ * Return: 0, or -ENOMEM.
+ */
+static int ms_open(struct inode *inode, struct file *file)
+{
+	struct ms_slot *slot;
+	struct ms_file *mf;
+
+	slot = ms_slot_get(iminor(inode));
+	if (IS_ERR(slot))
+		return PTR_ERR(slot);
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return -ENOMEM;
+	mf->slot = slot;
+	file->private_data = mf;
+	return stream_open(inode, file);
+}
+
+static int ms_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+/**
+ * ms_ioctl() - select the channel of an open file
+ * @file: the file
+ * @cmd: MSG_SLOT_CHANNEL
+ * @arg: the channel id, 1 to 4294967295
+ *
+ * The channel belongs to this open file only: not to its slot, not to
+ * other files of the slot.
+ *
+ * Return: 0, or -EINVAL for another command or an id out of range (the
+ * file's channel is then unchanged).
+ */
+static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ms_file *mf = file->private_data;
+
+	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > U32_MAX)
+		return -EINVAL;
+	WRITE_ONCE(mf->channel, arg);
+	return 0;
+}
+
+/**
+ * ms_write() - store a message as the last message of the file's channel
+ * @file: the file
+ * @buf: the message, in user memory
+ * @count: its length
+ * @ppos: unused: a slot is a stream
+ *
+ * The checks run in this order; a failed write stores nothing.
+ *
+ * Return: @count, or -EINVAL (no channel selected), -EMSGSIZE (@count is
+ * 0 or over MSG_SLOT_MAX_LEN), -EINVAL (@buf is NULL), -EFAULT (@buf is
+ * not readable in full) or -ENOMEM.
+ */
+static ssize_t ms_write(struct file *file, const char __user *buf,
+			size_t count, loff_t *ppos)
+{
+	struct ms_file *mf = file->private_data;
+	u32 id = READ_ONCE(mf->channel);
+	u8 msg[MSG_SLOT_MAX_LEN];
+	int ret;
+
+	if (!id)
+		return -EINVAL;
+	if (count == 0 || count > MSG_SLOT_MAX_LEN)
+		return -EMSGSIZE;
+	if (!buf)
+		return -EINVAL;
+	if (copy_from_user(msg, buf, count))
+		return -EFAULT;
+
+	ret = ms_channel_store(mf->slot, id, msg, count);
+	return ret ? ret : count;
+}
+
+/**
+ * ms_read() - copy the last message of the file's channel
+ * @file: the file
+ * @buf: the destination, in user memory
+ * @count: its size
+ * @ppos: unused: a slot is a stream
+ *
+ * The message stays in the channel. The checks run in this order.
+ *
+ * Return: the message length, or -EINVAL (no channel selected),
+ * -EINVAL (@buf is NULL), -EWOULDBLOCK (the channel has no message),
+ * -ENOSPC (@count is less than the message length) or -EFAULT (@buf is
+ * not writable in full).
+ */
+static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
+{
+	struct ms_file *mf = file->private_data;
+	u32 id = READ_ONCE(mf->channel);
+	u8 msg[MSG_SLOT_MAX_LEN];
+	int len;
+
+	if (!id)
+		return -EINVAL;
+	if (!buf)
+		return -EINVAL;
+
+	len = ms_channel_load(mf->slot, id, msg, count);
+	if (len < 0)
+		return len;
+	if (copy_to_user(buf, msg, len))
+		return -EFAULT;
+	return len;
+}
+
+static const struct file_operations ms_fops = {
+	.owner = THIS_MODULE,
+	.open = ms_open,
+	.release = ms_release,
+	.read = ms_read,
+	.write = ms_write,
+	.unlocked_ioctl = ms_ioctl,
+	/* The id is a value, not a pointer: 32-bit callers need no conversion. */
+	.compat_ioctl = ms_ioctl,
+};
+
+static int __init ms_init(void)
+{
+	int ret;
+
+	ms_channel_cache = kmem_cache_create("message_slot_channel",
+					     MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN),
+					     __alignof__(struct ms_channel), 0, NULL);
+	if (!ms_channel_cache) {
+		pr_err("cannot create the channel cache\n");
+		return -ENOMEM;
+	}
+
+	ret = __register_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME,
+				&ms_fops);
+	if (ret < 0) {
+		pr_err("cannot register major %u: error %d\n", major, ret);
+		goto destroy_cache;
+	}
+	if (!major) {
+		major = ret;
+		pr_info("registered with major %u\n", major);
+	}
+	return 0;
+
+destroy_cache:
+	kmem_cache_destroy(ms_channel_cache);
+	return ret;
+}
+
+static void __exit ms_exit(void)
+{
+	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	ms_slots_destroy();
+	/* Wait for the channels replaced by larger ones to be freed. */
+	rcu_barrier();
+	kmem_cache_destroy(ms_channel_cache);
+}
+
+module_init(ms_init);
+module_exit(ms_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The message_slot developers");
+MODULE_DESCRIPTION("Message slots: per-channel last-message IPC through a character device");

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * message_slot.h - the interface shared by the message_slot module and
+ * the programs that use it.
+ *
+ * It compiles in kernel code (under __KERNEL__) and in C11 user code: it
+ * includes only the ioctl number macros of the side it is built for.
+ */
+#ifndef MESSAGE_SLOT_H
+#define MESSAGE_SLOT_H
+
+#ifdef __KERNEL__
+#include <linux/ioctl.h>
+#else
+#include <sys/ioctl.h>
+#endif
+
+/* The character device major number the module registers by default. */
+#define MSG_SLOT_MAJOR 240
+
+/* The name the module registers its major number under. */
+#define MSG_SLOT_DEVICE_NAME "message_slot"
+
+/*
+ * ioctl(fd, MSG_SLOT_CHANNEL, id): select channel @id (1 to 4294967295) for
+ * this open file. The id is passed by value, not through a pointer.
+ */
+#define MSG_SLOT_CHANNEL _IOW(MSG_SLOT_MAJOR, 0, unsigned int)
+
+/* The largest message, in bytes. The smallest is one byte. */
+#define MSG_SLOT_MAX_LEN 128
+
+#endif /* MESSAGE_SLOT_H */

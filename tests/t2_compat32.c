@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t2_compat32.c - built as a 32-bit program: MSG_SLOT_CHANNEL reaches the
+ * driver through .compat_ioctl and behaves as for 64-bit callers.
+ */
+#define _GNU_SOURCE
+
+#include "common.h"
+
+int main(void)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ok(sizeof(long) == 4, "this test is a 32-bit program (long is %zu bytes)", sizeof(long));
+	fd = open(slot_path(0), O_RDWR);
+	if (fd < 0)
+		die("open");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 4294967295u), 0, "32-bit ioctl: channel 4294967295");
+	is_int(write(fd, "compat", 6), 6, "32-bit write");
+	is_int(read(fd, b, sizeof(b)), 6, "32-bit read");
+	ok(memcmp(b, "compat", 6) == 0, "the message matches");
+	is_errno(ioctl(fd, MSG_SLOT_CHANNEL, 0u), EINVAL, "32-bit ioctl channel 0: EINVAL");
+	is_errno(ioctl(fd, _IOW(MSG_SLOT_MAJOR, 1, unsigned int), 5u), EINVAL,
+		 "32-bit ioctl with another command: EINVAL");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 1u), 0, "32-bit ioctl: channel 1");
+	is_errno(read(fd, b, sizeof(b)), EWOULDBLOCK, "channel 1 of minor 0 is empty: EWOULDBLOCK");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 4294967295u), 0, "back to channel 4294967295");
+	is_int(read(fd, b, sizeof(b)), 6, "its message is still there");
+	close(fd);
+	return tap_done();
+}

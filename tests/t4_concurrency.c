@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t4_concurrency.c - many processes and threads on the same slots and
+ * channels at once: no torn or partial read, no read going back in time,
+ * racing creators of a channel or a slot create it once.
+ *
+ * Workers start together at a gate (a pipe they all block on until the
+ * parent closes it) and stop after a fixed amount of work, so nothing
+ * here waits on time.
+ */
+#define _GNU_SOURCE
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "common.h"
+
+#define WRITERS 2
+#define READERS 2
+#define WRITES 20000u		/* per writer, one channel */
+#define GROW_ROUNDS 25u		/* fresh channels that grow under readers */
+#define GROW_CHANNELS 64u
+#define RACERS 8
+#define RACE_CHANNELS 2000u
+
+#define TORTURE_MINOR 1
+#define TORTURE_CHANNEL 100001u
+#define THREAD_CHANNEL 100002u
+#define GROW_BASE 200000u
+#define RACE_MINOR 3
+#define RACE_BASE 10000u
+#define OPEN_MINOR 7
+
+/*
+ * A self-checking message: writer, sequence number and length in a
+ * header, then bytes derived from all three. A torn or partial message
+ * fails check_msg().
+ */
+#define HDR 6
+
+static size_t msg_len(uint32_t seq)
+{
+	return HDR + 2 + (seq * 7u) % (MSG_SLOT_MAX_LEN - HDR - 1);
+}
+
+static void make_msg(unsigned char *b, unsigned int writer, uint32_t seq, size_t len)
+{
+	b[0] = (unsigned char)writer;
+	memcpy(b + 1, &seq, 4);
+	b[5] = (unsigned char)len;
+	fill_msg(b + HDR, len - HDR, seq * 31u + writer);
+}
+
+/* 0 if @b of @n bytes is a whole message; its writer and seq returned. */
+static int check_msg(const unsigned char *b, ssize_t n, unsigned int *writer,
+		     uint32_t *seq)
+{
+	unsigned char want[MSG_SLOT_MAX_LEN];
+
+	if (n < HDR + 1 || n > MSG_SLOT_MAX_LEN || b[5] != n)
+		return -1;
+	*writer = b[0];
+	memcpy(seq, b + 1, 4);
+	make_msg(want, *writer, *seq, (size_t)n);
+	return memcmp(want, b, (size_t)n) ? -1 : 0;
+}
+
+/* What the workers report back through shared memory. */
+struct tally {
+	unsigned long reads, torn, backwards, errors, writes;
+};
+
+static struct tally *tallies;	/* MAP_SHARED: one per worker */
+static volatile unsigned int *writers_left;
+
+static int gate[2];
+
+static void gate_open(void)
+{
+	if (pipe(gate) < 0)
+		die("pipe");
+}
+
+static void gate_wait(void)
+{
+	char c;
+
+	close(gate[1]);
+	if (read(gate[0], &c, 1) != 0)
+		_exit(3);
+	close(gate[0]);
+}
+
+static void gate_release(void)
+{
+	close(gate[0]);
+	close(gate[1]);
+}
+
+static void writer_loop(int fd, unsigned int writer, struct tally *t)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	uint32_t seq;
+
+	for (seq = 1; seq <= WRITES; seq++) {
+		size_t len = msg_len(seq);
+
+		make_msg(b, writer, seq, len);
+		if (write(fd, b, len) != (ssize_t)len)
+			t->errors++;
+		t->writes++;
+	}
+	__atomic_sub_fetch(writers_left, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Read until every writer is done, checking each message. */
+static void reader_loop(int fd, struct tally *t)
+{
+	uint32_t last[WRITERS + 1] = { 0 };
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	unsigned int writer;
+	uint32_t seq;
+	int more = 1;
+
+	while (more) {
+		ssize_t n;
+
+		more = __atomic_load_n(writers_left, __ATOMIC_SEQ_CST) != 0;
+		n = read(fd, b, sizeof(b));
+		t->reads++;
+		if (n < 0) {
+			t->errors++;
+		} else if (check_msg(b, n, &writer, &seq) < 0 || writer > WRITERS) {
+			t->torn++;
+		} else {
+			if (seq < last[writer])
+				t->backwards++;
+			last[writer] = seq;
+		}
+	}
+}
+
+static void reset_tallies(unsigned int writers)
+{
+	memset(tallies, 0, sizeof(*tallies) * (WRITERS + READERS));
+	*writers_left = writers;
+}
+
+static struct tally sum_tallies(void)
+{
+	struct tally s = { 0 };
+	int i;
+
+	for (i = 0; i < WRITERS + READERS; i++) {
+		s.reads += tallies[i].reads;
+		s.torn += tallies[i].torn;
+		s.backwards += tallies[i].backwards;
+		s.errors += tallies[i].errors;
+		s.writes += tallies[i].writes;
+	}
+	return s;
+}
+
+static void report(const char *what, struct tally s, unsigned long writes)
+{
+	ok(s.writes == writes && s.errors == 0, "%s: %lu writes, no failed call (%lu)",
+	   what, s.writes, s.errors);
+	ok(s.reads > 0 && s.torn == 0, "%s: %lu reads, none torn or partial (%lu)",
+	   what, s.reads, s.torn);
+	ok(s.backwards == 0, "%s: no read older than one read before it (%lu)",
+	   what, s.backwards);
+}
+
+/* Seed the channel, so that every read has a message to check. */
+static void seed(unsigned int minor, uint32_t id)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(minor, id);
+
+	make_msg(b, 0, 0, HDR + 1);
+	if (write(fd, b, HDR + 1) != HDR + 1)
+		die("seed write");
+	close(fd);
+}
+
+static int wait_all(int n)
+{
+	int status, clean = 1;
+
+	while (n-- > 0) {
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			clean = 0;
+	}
+	return clean;
+}
+
+static void test_processes(void)
+{
+	int i;
+
+	seed(TORTURE_MINOR, TORTURE_CHANNEL);
+	reset_tallies(WRITERS);
+	gate_open();
+	fflush(stdout);
+	for (i = 0; i < WRITERS + READERS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int fd = must_open_chan(TORTURE_MINOR, TORTURE_CHANNEL);
+
+			gate_wait();
+			if (i < WRITERS)
+				writer_loop(fd, (unsigned int)i + 1, &tallies[i]);
+			else
+				reader_loop(fd, &tallies[i]);
+			_exit(0);
+		}
+	}
+	gate_release();
+	ok(wait_all(WRITERS + READERS), "processes: every worker exited cleanly");
+	report("processes, 2 writers and 2 readers on one channel", sum_tallies(),
+	       WRITERS * WRITES);
+}
+
+struct thread_arg {
+	int fd, index;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *a = p;
+
+	if (a->index < WRITERS)
+		writer_loop(a->fd, (unsigned int)a->index + 1, &tallies[a->index]);
+	else
+		reader_loop(a->fd, &tallies[a->index]);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct thread_arg args[WRITERS + READERS];
+	pthread_t th[WRITERS + READERS];
+	int shared_fd, i, started = 0;
+
+	seed(TORTURE_MINOR, THREAD_CHANNEL);
+	reset_tallies(WRITERS);
+	/* The writers share one file, the readers have one each. */
+	shared_fd = must_open_chan(TORTURE_MINOR, THREAD_CHANNEL);
+	for (i = 0; i < WRITERS + READERS; i++) {
+		args[i].index = i;
+		args[i].fd = i < WRITERS ? shared_fd : must_open_chan(TORTURE_MINOR, THREAD_CHANNEL);
+	}
+	for (i = 0; i < WRITERS + READERS; i++)
+		started += pthread_create(&th[i], NULL, thread_main, &args[i]) == 0;
+	if (started != WRITERS + READERS)
+		die("pthread_create");
+	for (i = 0; i < WRITERS + READERS; i++)
+		pthread_join(th[i], NULL);
+	for (i = WRITERS; i < WRITERS + READERS; i++)
+		close(args[i].fd);
+	close(shared_fd);
+	report("threads, 2 writers and 2 readers on one channel", sum_tallies(),
+	       WRITERS * WRITES);
+}
+
+/*
+ * Writers fill fresh channels with ever longer messages, so that each
+ * channel is replaced by a larger one several times while readers read it.
+ */
+static void grow_writer(int fd, unsigned int writer, struct tally *t)
+{
+	static const size_t lens[] = { HDR + 2, 40, 90, MSG_SLOT_MAX_LEN };
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	unsigned int round, c, l;
+
+	for (round = 0; round < GROW_ROUNDS; round++) {
+		for (l = 0; l < 4; l++) {
+			for (c = 0; c < GROW_CHANNELS; c++) {
+				uint32_t seq = round * 4 + l + 1;
+
+				make_msg(b, writer, seq, lens[l]);
+				if (ioctl(fd, MSG_SLOT_CHANNEL,
+					  (unsigned long)GROW_BASE + round * GROW_CHANNELS + c) < 0 ||
+				    write(fd, b, lens[l]) != (ssize_t)lens[l])
+					t->errors++;
+				t->writes++;
+			}
+		}
+	}
+	__atomic_sub_fetch(writers_left, 1, __ATOMIC_SEQ_CST);
+}
+
+static void grow_reader(int fd, unsigned int salt, struct tally *t)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	uint32_t x = salt * 2654435761u + 1, seq;
+	unsigned int writer;
+	int more = 1;
+
+	while (more) {
+		ssize_t n;
+
+		more = __atomic_load_n(writers_left, __ATOMIC_SEQ_CST) != 0;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		if (ioctl(fd, MSG_SLOT_CHANNEL,
+			  (unsigned long)GROW_BASE + x % (GROW_ROUNDS * GROW_CHANNELS)) < 0) {
+			t->errors++;
+			continue;
+		}
+		n = read(fd, b, sizeof(b));
+		t->reads++;
+		if (n < 0 && errno == EWOULDBLOCK)
+			continue;	/* not created yet */
+		if (n < 0)
+			t->errors++;
+		else if (check_msg(b, n, &writer, &seq) < 0 || writer < 1 || writer > WRITERS)
+			t->torn++;
+	}
+}
+
+static void test_growth(void)
+{
+	int i;
+
+	reset_tallies(WRITERS);
+	gate_open();
+	fflush(stdout);
+	for (i = 0; i < WRITERS + READERS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int fd = must_open_chan(TORTURE_MINOR, 1);
+
+			gate_wait();
+			if (i < WRITERS)
+				grow_writer(fd, (unsigned int)i + 1, &tallies[i]);
+			else
+				grow_reader(fd, (unsigned int)i, &tallies[i]);
+			_exit(0);
+		}
+	}
+	gate_release();
+	ok(wait_all(WRITERS + READERS), "growth: every worker exited cleanly");
+	report("2 writers growing fresh channels under 2 readers", sum_tallies(),
+	       WRITERS * GROW_ROUNDS * 4 * GROW_CHANNELS);
+}
+
+/* Racing creators: every process writes every channel, in its own order. */
+static void test_create_race(void)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN], b2[MSG_SLOT_MAX_LEN];
+	unsigned int c, bad = 0, mismatch = 0;
+	int i, fd, fd2;
+
+	gate_open();
+	fflush(stdout);
+	for (i = 0; i < RACERS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int failed = 0;
+
+			fd = must_open_chan(RACE_MINOR, RACE_BASE);
+			gate_wait();
+			for (c = 0; c < RACE_CHANNELS; c++) {
+				unsigned int ch = (c + (unsigned int)i * RACE_CHANNELS / RACERS) %
+						  RACE_CHANNELS;
+				size_t len = HDR + 1 + (ch + (unsigned int)i) % 100;
+
+				make_msg(b, (unsigned int)i + 1, ch, len);
+				if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + ch) < 0 ||
+				    write(fd, b, len) != (ssize_t)len)
+					failed = 1;
+			}
+			_exit(failed);
+		}
+	}
+	gate_release();
+	ok(wait_all(RACERS), "8 processes racing to create the same 2000 channels: no failed write");
+
+	fd = must_open_chan(RACE_MINOR, RACE_BASE);
+	fd2 = must_open_chan(RACE_MINOR, RACE_BASE);
+	for (c = 0; c < RACE_CHANNELS; c++) {
+		unsigned int writer;
+		uint32_t seq;
+		ssize_t n, n2;
+
+		ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + c);
+		ioctl(fd2, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + c);
+		n = read(fd, b, sizeof(b));
+		n2 = read(fd2, b2, sizeof(b2));
+		if (check_msg(b, n, &writer, &seq) < 0 || seq != c || writer < 1 ||
+		    writer > RACERS)
+			bad++;
+		if (n != n2 || n < 0 || memcmp(b, b2, (size_t)n) != 0)
+			mismatch++;
+	}
+	ok(bad == 0, "every raced channel holds one whole message written to it (%u bad)", bad);
+	ok(mismatch == 0, "two files see the same message on every raced channel (%u differ)",
+	   mismatch);
+	close(fd);
+	close(fd2);
+}
+
+/* Racing first opens of a minor no one has opened yet create one slot. */
+static void test_open_race(void)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	char want[32];
+	int i, fd, missing = 0;
+
+	gate_open();
+	fflush(stdout);
+	for (i = 0; i < RACERS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			gate_wait();
+			fd = open_chan(OPEN_MINOR, (unsigned long)i + 1);
+			snprintf(want, sizeof(want), "opener %d", i);
+			_exit(fd < 0 || write(fd, want, strlen(want)) != (ssize_t)strlen(want));
+		}
+	}
+	gate_release();
+	ok(wait_all(RACERS), "8 processes racing on the first open of minor 7 all wrote");
+
+	fd = must_open_chan(OPEN_MINOR, 1);
+	for (i = 0; i < RACERS; i++) {
+		ssize_t n;
+
+		snprintf(want, sizeof(want), "opener %d", i);
+		ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)i + 1);
+		n = read(fd, b, sizeof(b));
+		if (n != (ssize_t)strlen(want) || memcmp(b, want, (size_t)n) != 0)
+			missing++;
+	}
+	ok(missing == 0, "all their messages are in one slot (%d missing)", missing);
+	close(fd);
+}
+
+int main(void)
+{
+	void *shm;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		die("mmap");
+	writers_left = shm;
+	tallies = (struct tally *)((char *)shm + 64);
+
+	test_processes();
+	test_threads();
+	test_growth();
+	test_create_race();
+	test_open_race();
+	return tap_done();
+}

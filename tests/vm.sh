@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh test|demo|bench: build the module, the programs and the tests for
+# Debian's kernel, boot that kernel in a throwaway QEMU VM with a busybox
+# initramfs, and report what ran there. The host kernel is never touched;
+# no root is needed once the Debian packages below are installed.
+#
+# Environment:
+#   MS_ACCEL=kvm|tcg   force hardware virtualisation or software emulation
+#                      (default: kvm when the CPU shows vmx/svm and /dev/kvm
+#                      is usable, else tcg)
+#   MS_TIMEOUT=SECONDS kill the VM after this long (default 1500)
+#   MS_CACHE=DIR       where kernel images are kept (~/.cache/message_slot)
+#   FLAVOUR=amd64      the Debian kernel flavour (linux-headers-FLAVOUR)
+set -euo pipefail
+
+mode=${1:-}
+case $mode in
+test | demo | bench) ;;
+*)
+	echo "usage: $0 test|demo|bench" >&2
+	exit 2
+	;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+flavour=${FLAVOUR:-amd64}
+cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
+timeout_s=${MS_TIMEOUT:-1500}
+work=$root/build/vm-$flavour
+logs=$work/logs
+
+say() { printf '%s\n' "$*" >&2; }
+fail() {
+	say "vm.sh: $*"
+	exit 1
+}
+
+# --- Debian packages -------------------------------------------------------
+packages="qemu-system-x86 busybox-static cpio gcc gcc-multilib libc6-dev make linux-headers-$flavour"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		say "vm.sh: installing$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+	else
+		fail "missing Debian packages; run: sudo apt-get install -y$missing"
+	fi
+fi
+
+krel=$("$root/tests/debian-kernel" "$flavour") ||
+	fail "cannot tell which kernel linux-headers-$flavour points to"
+kdir=/usr/src/linux-headers-$krel
+[ -d "$kdir" ] || fail "no kernel headers at $kdir"
+
+# --- The kernel image: Debian's, matching the headers ---------------------
+image=$cache/$krel/vmlinuz
+if [ ! -s "$image" ]; then
+	mkdir -p "$cache/$krel"
+	if [ -r "/boot/vmlinuz-$krel" ]; then
+		cp "/boot/vmlinuz-$krel" "$image"
+	else
+		say "vm.sh: fetching linux-image-$krel (once) into $cache"
+		dl=$(mktemp -d)
+		(cd "$dl" && apt-get download -q "linux-image-$krel" >&2) ||
+			fail "apt-get download linux-image-$krel failed"
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
+			tar -xO "./boot/vmlinuz-$krel" >"$image.tmp"
+		mv "$image.tmp" "$image"
+		rm -rf "$dl"
+	fi
+fi
+
+# --- Build: the module for that kernel, static programs and tests ---------
+rm -rf "$work/rootfs" "$logs"
+mkdir -p "$work/module" "$work/rootfs/bin" "$work/rootfs/tests" "$logs"
+cp "$root/message_slot.c" "$root/message_slot.h" "$root/Kbuild" "$work/module/"
+say "vm.sh: building message_slot.ko for $krel"
+make -s -C "$kdir" M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
+	{
+		cat "$logs/build.log" >&2
+		fail "module build failed"
+	}
+
+ucflags="-O2 -Wall -Wextra -std=c11 -static -pthread"
+gcc $ucflags -o "$work/rootfs/bin/message_sender" "$root/message_sender.c"
+gcc $ucflags -o "$work/rootfs/bin/message_reader" "$root/message_reader.c"
+for t in "$root"/tests/t[0-9]*_*.c; do
+	name=$(basename "$t" .c)
+	case $name in
+	*32) gcc -m32 $ucflags -o "$work/rootfs/tests/$name" "$t" ;;
+	*) gcc $ucflags -o "$work/rootfs/tests/$name" "$t" ;;
+	esac
+done
+if [ -f "$root/tests/bench.c" ]; then
+	gcc $ucflags -O3 -o "$work/rootfs/tests/bench" "$root/tests/bench.c" -lrt
+fi
+cp "$root/tests/demo" "$work/rootfs/tests/demo"
+cp "$work/module/message_slot.ko" "$work/rootfs/"
+cp "$root/tests/guest-init" "$work/rootfs/init"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+mkdir -p "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/tmp"
+(cd "$work/rootfs" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initrd.cpio"
+
+# --- Boot -----------------------------------------------------------------
+accel=${MS_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=kvm
+	fi
+fi
+case $accel in
+kvm) accel_args=(-accel kvm -cpu host) ;;
+tcg) accel_args=(-accel tcg -cpu max) ;;
+*) fail "MS_ACCEL must be kvm or tcg, not $accel" ;;
+esac
+say "vm.sh: booting $krel with $accel, 2 vCPUs, mode $mode"
+
+: >"$logs/console.log"
+: >"$logs/out.log"
+set +e
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+	-m 2048 -smp 2 -nodefaults -display none -no-reboot -nic none \
+	-kernel "$image" -initrd "$work/initrd.cpio" \
+	-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 ms_mode=$mode" \
+	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
+qpid=$!
+# Show the guest's output as it comes, up to its kernel log.
+tail -n +1 -f --pid=$qpid "$logs/out.log" | tr -d '\r' | awk '/^# dmesg begin/ { quiet = 1 } !quiet { print; fflush() }' |
+	if [ "$mode" = demo ]; then grep --line-buffered -v '^# '; else cat; fi
+wait $qpid
+qrc=$?
+set -e
+# The guest's tty wrote CR LF line ends.
+sed -i 's/\r$//' "$logs/out.log" "$logs/console.log"
+
+# --- Verdict --------------------------------------------------------------
+[ "$mode" = test ] || {
+	grep -q '^# guest done' "$logs/out.log" || fail "the VM did not finish (qemu exit $qrc); see $logs"
+	exit 0
+}
+
+checks=$logs/host.tap
+: >"$checks"
+check() { # check OK|FAIL description
+	if [ "$1" = OK ]; then echo "ok - $2"; else echo "not ok - $2"; fi >>"$checks"
+}
+
+if grep -q ': warning:' "$logs/build.log"; then
+	check FAIL "the module builds with no warning at W=1 (see $logs/build.log)"
+else
+	check OK "the module builds with no warning at W=1"
+fi
+
+if grep -q '^# guest done' "$logs/out.log"; then
+	check OK "the guest ran to the end"
+else
+	check FAIL "the guest ran to the end (qemu exit $qrc; killed after ${timeout_s}s if 124)"
+fi
+
+# Every test program ran, printed its plan, ran as many tests and exited 0.
+for t in "$root"/tests/t[0-9]*_*.c; do
+	name=$(basename "$t" .c)
+	verdict=$(awk -v name="$name" '
+		$0 == "# test: " name { on = 1; n = 0; plan = -1; next }
+		on && /^(not )?ok / { n++ }
+		on && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+		on && index($0, "# exit: " name " ") == 1 { code = $4; on = 0; seen = 1 }
+		END {
+			if (!seen) print "did not finish"
+			else if (plan < 0) print "printed no plan (died part way?), exit " code
+			else if (plan != n) print "planned " plan " tests, ran " n
+			else if (code != 0) print "exited " code
+			else print "OK"
+		}' "$logs/out.log")
+	if [ "$verdict" = OK ]; then
+		check OK "$name ran all its tests and exited 0"
+	else
+		check FAIL "$name: $verdict"
+	fi
+done
+
+if grep -q '^# rmmod: 0' "$logs/out.log"; then
+	check OK "rmmod at the end of the suite"
+else
+	check FAIL "rmmod at the end of the suite"
+fi
+
+# Any kernel report anywhere fails the run: the console and the final dmesg.
+sed -n '/^# dmesg begin/,/^# dmesg end/p' "$logs/out.log" >"$logs/dmesg.log"
+pattern='WARNING:|BUG:|BUG |Oops|Kernel panic|kernel BUG|general protection|Call Trace|soft lockup|hard LOCKUP|rcu_.*stall|self-detected stall|KASAN|UBSAN|kmemleak|possible recursive locking|circular locking|lockdep|list_add corruption|list_del corruption|scheduling while atomic|sleeping function called|refcount_t:|Hardware Error|hung_task|blocked for more than'
+if grep -aEn "$pattern" "$logs/console.log" "$logs/dmesg.log" >"$logs/reports.log"; then
+	check FAIL "no kernel report in the console or dmesg:"
+	sed 's/^/#   /' "$logs/reports.log" | head -40 >>"$checks"
+else
+	check OK "no kernel oops, BUG, WARN, lockup or other report in the console or dmesg"
+fi
+
+cat "$checks"
+passed=$(cat "$logs/out.log" "$checks" | grep -c '^ok ' || true)
+failed=$(cat "$logs/out.log" "$checks" | grep -c '^not ok ' || true)
+say "vm.sh: logs in $logs"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

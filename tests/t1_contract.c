@@ -27,6 +27,8 @@ static void test_no_channel(void)
 	if (fd < 0)
 		die("open %s", slot_path(0));
 	is_errno(write(fd, "x", 1), EINVAL, "write with no channel selected: EINVAL");
+	is_errno(write(fd, "x", 0), EINVAL, "no channel is checked before the size (n = 0)");
+	is_errno(raw_write(fd, NULL, 1), EINVAL, "write from NULL with no channel: EINVAL");
 	is_errno(read(fd, buf, sizeof(buf)), EINVAL, "read with no channel selected: EINVAL");
 	is_errno(ioctl(fd, MSG_SLOT_CHANNEL, 0UL), EINVAL, "ioctl channel 0: EINVAL");
 	is_errno(write(fd, "x", 1), EINVAL, "after a failed ioctl the file still has no channel");
@@ -61,6 +63,10 @@ static void test_ioctl(void)
 	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 1UL), 0, "ioctl id 1 is accepted");
 	is_errno(read(fd, buf, sizeof(buf)), EWOULDBLOCK,
 		 "a channel never written: EWOULDBLOCK");
+	is_errno(read(fd, buf, 0), EWOULDBLOCK,
+		 "a 0-byte read of an empty channel: EWOULDBLOCK before ENOSPC");
+	is_errno(raw_read(fd, NULL, 128), EINVAL,
+		 "a read into NULL from an empty channel: EINVAL before EWOULDBLOCK");
 	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 10UL), 0, "switching back to channel 10");
 	ok(holds(fd, "ten", 3), "channel 10 kept its message across switches");
 	close(fd);
@@ -159,6 +165,8 @@ static void test_bad_buffers(void)
 	ok(holds(fd, msg, sizeof(msg)), "failed writes leave the old message exactly as it was");
 
 	is_errno(raw_read(fd, NULL, 128), EINVAL, "read into NULL: EINVAL");
+	is_errno(raw_write(fd, NULL, 0), EMSGSIZE, "write of 0 bytes from NULL: the size is checked first");
+	is_errno(raw_write(fd, NULL, 129), EMSGSIZE, "write of 129 bytes from NULL: EMSGSIZE");
 	is_errno(read(fd, edge, 128), EFAULT, "read into a half-mapped buffer: EFAULT");
 	is_errno(read(fd, map + page, 128), EFAULT, "read into an unmapped buffer: EFAULT");
 	ok(holds(fd, msg, sizeof(msg)), "failed reads change nothing");

@@ -3,6 +3,7 @@
 # make          build message_slot.ko and the two programs
 # make demo     boot a throwaway VM and show the programs at work
 # make test     the whole test suite in a throwaway VM (no root needed)
+# make bench    speed and memory figures, measured in the VM
 # make clean
 # sudo make load / sudo make unload   on a machine you can crash
 
@@ -16,7 +17,7 @@ CFLAGS ?= -O3 -Wall -Wextra -std=c11
 PROGS := message_sender message_reader
 NODES ?= 0 1 2 3
 
-.PHONY: all module clean test demo load unload
+.PHONY: all module clean test demo bench load unload
 
 all: module $(PROGS)
 
@@ -37,6 +38,9 @@ test:
 
 demo:
 	tests/vm.sh demo
+
+bench:
+	tests/vm.sh bench
 
 # For a machine you can afford to crash: load the module, make nodes.
 load: all

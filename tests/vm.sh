@@ -13,6 +13,8 @@
 #   MS_TIMEOUT=SECONDS kill the VM after this long (default 1500)
 #   MS_CACHE=DIR       where kernel images are kept (~/.cache/message_slot)
 #   FLAVOUR=amd64      the Debian kernel flavour (linux-headers-FLAVOUR)
+#   MS_CPU=MODEL       QEMU's -cpu under tcg (default max)
+#   BENCH=SECTIONS     with bench: which sections, e.g. 13 (default 12345)
 set -euo pipefail
 
 mode=${1:-}
@@ -118,7 +120,7 @@ if [ -z "$accel" ]; then
 fi
 case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel tcg -cpu max) ;;
+tcg) accel_args=(-accel tcg -cpu "${MS_CPU:-max}") ;;
 *) fail "MS_ACCEL must be kvm or tcg, not $accel" ;;
 esac
 say "vm.sh: booting $krel with $accel, 2 vCPUs, mode $mode"
@@ -129,7 +131,7 @@ set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-m 2048 -smp 2 -nodefaults -display none -no-reboot -nic none \
 	-kernel "$image" -initrd "$work/initrd.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 ms_mode=$mode" \
+	-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 ms_mode=$mode ms_bench=${BENCH:-12345}" \
 	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
 qpid=$!
 # Show the guest's output as it comes, up to its kernel log.

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.c - `make bench`, run inside the VM: round trip, channel scaling,
+ * reader/writer scaling, memory per channel, and a mixed load.
+ *
+ * Every comparison runs side by side in interleaved rounds (A B A B ...)
+ * and quotes the median of the per-round ratios: absolute times under
+ * software emulation mean little, ratios do. Each goal is printed on a
+ * line "goal NAME VALUE OP LIMIT met|MISSED" for scripts.
+ */
+#define _GNU_SOURCE
+
+#include <mqueue.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "common.h"
+
+#define ROUNDS 7
+#define MSG 64
+#define MEM_CHANNELS 1000000u
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint32_t rng = 2463534242u;
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+static int goals_missed;
+
+static void goal(const char *name, double value, const char *op, double limit)
+{
+	int met = op[0] == '<' ? value <= limit : value >= limit;
+
+	printf("goal %-34s %8.3f %s %6.2f %s\n", name, value, op, limit, met ? "met" : "MISSED");
+	goals_missed += !met;
+}
+
+/* ---- 1. Round trip ------------------------------------------------------ */
+
+static int rt_fd, pipe_fd[2], null_fd, zero_fd;
+static mqd_t mq;
+
+/* Each workload runs @n iterations and returns the seconds it took. */
+typedef double (*workload)(unsigned long n);
+
+static double w_slot(unsigned long n)
+{
+	char buf[MSG_SLOT_MAX_LEN], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(rt_fd, msg, MSG) != MSG || read(rt_fd, buf, sizeof(buf)) != MSG)
+			die("slot round trip");
+	}
+	return now() - t;
+}
+
+/* A driver whose read and write do nothing: /dev/null and /dev/zero. */
+static double w_null_driver(unsigned long n)
+{
+	char buf[MSG], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(null_fd, msg, MSG) != MSG || read(zero_fd, buf, MSG) != MSG)
+			die("null driver round trip");
+	}
+	return now() - t;
+}
+
+static double w_getppid(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		syscall(SYS_getppid);
+		syscall(SYS_getppid);
+	}
+	return now() - t;
+}
+
+static double w_pipe(unsigned long n)
+{
+	char buf[MSG], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(pipe_fd[1], msg, MSG) != MSG || read(pipe_fd[0], buf, MSG) != MSG)
+			die("pipe round trip");
+	}
+	return now() - t;
+}
+
+static double w_mq(unsigned long n)
+{
+	char buf[MSG], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (mq_send(mq, msg, MSG, 0) < 0 || mq_receive(mq, buf, MSG, NULL) != MSG)
+			die("mq round trip");
+	}
+	return now() - t;
+}
+
+/* Iterations of @w that take about @seconds. */
+static unsigned long calibrate(workload w, double seconds)
+{
+	unsigned long n = 1000;
+	double t;
+
+	while ((t = w(n)) < seconds / 4)
+		n *= 4;
+	return (unsigned long)((double)n * seconds / t) + 1;
+}
+
+static void bench_round_trip(void)
+{
+	static const workload ws[] = { w_slot, w_getppid, w_pipe, w_mq, w_null_driver };
+	double r_null[ROUNDS], r_pipe[ROUNDS], r_mq[ROUNDS], r_drv[ROUNDS], ns[5] = { 0 };
+	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = MSG };
+	unsigned long n[5];
+	int i, k;
+
+	rt_fd = must_open_chan(0, 1);
+	null_fd = open("/dev/null", O_WRONLY);
+	zero_fd = open("/dev/zero", O_RDONLY);
+	if (null_fd < 0 || zero_fd < 0)
+		die("open /dev/null, /dev/zero");
+	if (pipe(pipe_fd) < 0)
+		die("pipe");
+	mq = mq_open("/ms_bench", O_RDWR | O_CREAT, 0600, &attr);
+	if (mq == (mqd_t)-1)
+		die("mq_open");
+	for (k = 0; k < 5; k++)
+		n[k] = calibrate(ws[k], 0.1);
+	for (i = 0; i < ROUNDS; i++) {
+		double t[5];
+
+		for (k = 0; k < 5; k++) {
+			t[k] = ws[k](n[k]) / (double)n[k];
+			ns[k] += t[k] * 1e9 / ROUNDS;
+		}
+		r_null[i] = t[0] / t[1];
+		r_pipe[i] = t[0] / t[2];
+		r_mq[i] = t[0] / t[3];
+		r_drv[i] = t[4] / t[1];
+	}
+	printf("\n1. Round trip of 64 bytes (mean ns per round trip; ratios: median of %d rounds)\n",
+	       ROUNDS);
+	printf("   %-32s %10.0f ns\n", "message slot write + read", ns[0]);
+	printf("   %-32s %10.0f ns\n", "two getppid() (the floor)", ns[1]);
+	printf("   %-32s %10.0f ns\n", "pipe write + read", ns[2]);
+	printf("   %-32s %10.0f ns\n", "mq_send + mq_receive", ns[3]);
+	printf("   %-32s %10.0f ns\n", "/dev/null write + /dev/zero read", ns[4]);
+	goal("roundtrip/two_null_syscalls", median(r_null, ROUNDS), "<=", 2.0);
+	goal("roundtrip/pipe", median(r_pipe, ROUNDS), "<=", 0.6);
+	printf("   ratio roundtrip/mq %.3f (no goal)\n", median(r_mq, ROUNDS));
+	printf("   ratio null_driver/two_null_syscalls %.3f (the floor of any driver)\n",
+	       median(r_drv, ROUNDS));
+	mq_close(mq);
+	mq_unlink("/ms_bench");
+	close(pipe_fd[0]);
+	close(pipe_fd[1]);
+	close(rt_fd);
+	close(null_fd);
+	close(zero_fd);
+}
+
+/* ---- 2. Channel scaling ------------------------------------------------- */
+
+#define LOOKUPS 20000u
+
+static const unsigned int scale_n[] = { 1, 100, 10000, 1000000 };
+static uint32_t *scale_ids[4];
+static int scale_fd[4];
+
+/* Distinct random non-zero ids; channels on slot @minor, 16-byte messages. */
+static uint32_t *fill_channels(unsigned int minor, unsigned int n, size_t len, int *fd_out)
+{
+	uint32_t *ids = malloc(sizeof(*ids) * n);
+	unsigned char msg[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(minor, 1);
+	unsigned int i;
+
+	if (!ids)
+		die("malloc");
+	memset(msg, 'c', sizeof(msg));
+	for (i = 0; i < n; i++) {
+		char probe[MSG_SLOT_MAX_LEN];
+
+		do {	/* a fresh id: no message yet */
+			ids[i] = rnd();
+		} while (ids[i] == 0 || ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)ids[i]) < 0 ||
+			 read(fd, probe, sizeof(probe)) >= 0);
+		if (write(fd, msg, len) != (ssize_t)len)
+			die("fill channel %u", i);
+	}
+	*fd_out = fd;
+	return ids;
+}
+
+/* The ids to look up, in order: the same access pattern for every N. */
+static uint32_t *seq_ids[4];
+
+static double lookups(int k)
+{
+	char buf[MSG_SLOT_MAX_LEN];
+	unsigned int i;
+	double t = now();
+
+	for (i = 0; i < LOOKUPS; i++) {
+		if (ioctl(scale_fd[k], MSG_SLOT_CHANNEL, (unsigned long)seq_ids[k][i]) < 0 ||
+		    read(scale_fd[k], buf, sizeof(buf)) < 0)
+			die("lookup");
+	}
+	return now() - t;
+}
+
+static void bench_channels(void)
+{
+	double r[4][ROUNDS], ns[4] = { 0 };
+	unsigned int i;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		scale_ids[k] = fill_channels((unsigned int)k, scale_n[k], 16, &scale_fd[k]);
+		seq_ids[k] = malloc(sizeof(uint32_t) * LOOKUPS);
+		if (!seq_ids[k])
+			die("malloc");
+	}
+	for (i = 0; i < LOOKUPS; i++) {
+		uint32_t pick = rnd();
+
+		for (k = 0; k < 4; k++)
+			seq_ids[k][i] = scale_ids[k][pick % scale_n[k]];
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		double t[4];
+
+		for (k = 0; k < 4; k++) {
+			t[k] = lookups(k);
+			ns[k] += t[k] / LOOKUPS * 1e9 / ROUNDS;
+		}
+		for (k = 0; k < 4; k++)
+			r[k][i] = t[k] / t[0];
+	}
+	printf("\n2. Channel scaling: ioctl + read of a random channel among N with random ids\n");
+	for (k = 0; k < 4; k++)
+		printf("   N = %-8u %10.0f ns   ratio to N = 1: %.3f\n", scale_n[k], ns[k],
+		       median(r[k], ROUNDS));
+	goal("lookup_10000/lookup_1", median(r[2], ROUNDS), "<=", 1.3);
+	goal("lookup_1000000/lookup_1", median(r[3], ROUNDS), "<=", 1.5);
+	for (k = 0; k < 4; k++) {
+		close(scale_fd[k]);
+		free(scale_ids[k]);
+		free(seq_ids[k]);
+	}
+}
+
+/* ---- 3. Reader and writer scaling --------------------------------------- */
+
+#define SCALE_OPS 100000ul
+
+enum job { JOB_READ, JOB_WRITE, JOB_GETPPID };
+
+struct worker {
+	pthread_t th;
+	pthread_barrier_t *start;
+	enum job job;
+	int fd;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+	char buf[MSG_SLOT_MAX_LEN] = "scaling";
+	unsigned long i;
+
+	pthread_barrier_wait(w->start);
+	for (i = 0; i < SCALE_OPS; i++) {
+		switch (w->job) {
+		case JOB_READ:
+			if (read(w->fd, buf, sizeof(buf)) < 0)
+				die("read");
+			break;
+		case JOB_WRITE:
+			if (write(w->fd, buf, 32) != 32)
+				die("write");
+			break;
+		case JOB_GETPPID:
+			syscall(SYS_getppid);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Seconds for @threads threads doing SCALE_OPS each of @job at once. */
+static double run_threads(int threads, enum job job, const int *fds)
+{
+	struct worker w[2];
+	pthread_barrier_t start;
+	double t;
+	int i;
+
+	pthread_barrier_init(&start, NULL, (unsigned int)threads + 1);
+	for (i = 0; i < threads; i++) {
+		w[i] = (struct worker){ .start = &start, .job = job, .fd = fds[i] };
+		if (pthread_create(&w[i].th, NULL, worker_main, &w[i]))
+			die("pthread_create");
+	}
+	pthread_barrier_wait(&start);
+	t = now();
+	for (i = 0; i < threads; i++)
+		pthread_join(w[i].th, NULL);
+	t = now() - t;
+	pthread_barrier_destroy(&start);
+	return t;
+}
+
+/* Throughput of 2 threads over 1 thread: 2 * t1 / t2. */
+static double scaling(enum job job, const int *fds)
+{
+	double t1 = run_threads(1, job, fds);
+	double t2 = run_threads(2, job, fds);
+
+	return 2 * t1 / t2;
+}
+
+static void bench_threads(void)
+{
+	double rd[ROUNDS], wr[ROUNDS], ceil[ROUNDS], frd[ROUNDS], fwr[ROUNDS];
+	int readers[2], writers[2], i;
+	double c, r, w;
+
+	readers[0] = must_open_chan(7, 1);
+	readers[1] = must_open_chan(7, 1);
+	writers[0] = must_open_chan(7, 2);
+	writers[1] = must_open_chan(7, 3);
+	if (write(readers[0], "to be read", 10) != 10)
+		die("write");
+	for (i = 0; i < ROUNDS; i++) {
+		ceil[i] = scaling(JOB_GETPPID, readers);
+		rd[i] = scaling(JOB_READ, readers);
+		wr[i] = scaling(JOB_WRITE, writers);
+		frd[i] = rd[i] / ceil[i];
+		fwr[i] = wr[i] / ceil[i];
+	}
+	c = median(ceil, ROUNDS);
+	r = median(rd, ROUNDS);
+	w = median(wr, ROUNDS);
+	printf("\n3. Thread scaling: throughput of 2 threads / 1 thread (median of %d rounds)\n",
+	       ROUNDS);
+	printf("   %-40s %.3f\n", "getppid (this run's ceiling)", c);
+	printf("   %-40s %.3f\n", "2 readers, same channel", r);
+	printf("   %-40s %.3f\n", "2 writers, different channels", w);
+	goal("readers_2/1_fraction_of_ceiling", median(frd, ROUNDS), ">=", 0.9);
+	goal("writers_2/1_fraction_of_ceiling", median(fwr, ROUNDS), ">=", 0.9);
+	for (i = 0; i < 2; i++) {
+		close(readers[i]);
+		close(writers[i]);
+	}
+}
+
+/* ---- 4. Memory ------------------------------------------------------------ */
+
+static long shrunk_kb(const char *key)
+{
+	if (system("echo 3 > /proc/sys/vm/drop_caches; "
+		   "for s in /sys/kernel/slab/*/shrink; do echo 1 > $s; done 2>/dev/null"))
+		printf("   (could not shrink the slab caches)\n");
+	return meminfo_kb(key);
+}
+
+static void bench_memory_one(unsigned int minor, size_t len, double limit)
+{
+	long slab0 = shrunk_kb("Slab:"), vm0 = meminfo_kb("VmallocUsed:");
+	double slab, vm;
+	char name[64];
+	int fd;
+
+	free(fill_channels(minor, MEM_CHANNELS, len, &fd));
+	close(fd);
+	slab = (double)(shrunk_kb("Slab:") - slab0) * 1024 / MEM_CHANNELS;
+	vm = (double)(meminfo_kb("VmallocUsed:") - vm0) * 1024 / MEM_CHANNELS;
+	printf("   %3zu-byte messages: slab %6.1f B/channel, vmalloc (the table) %5.1f B/channel, total %6.1f\n",
+	       len, slab, vm, slab + vm);
+	snprintf(name, sizeof(name), "slab_bytes_per_channel_%zu", len);
+	goal(name, slab, "<=", limit);
+}
+
+static void bench_memory(void)
+{
+	printf("\n4. Memory: 1000000 channels with random ids on a fresh slot\n");
+	bench_memory_one(255, 16, 96);
+	bench_memory_one(MS_MAX_MINOR, 128, 200);
+}
+
+/* ---- 5. Mixed load ---------------------------------------------------------- */
+
+#define MIXED_OPS 50000u
+
+struct mixed {
+	pthread_t th;
+	pthread_barrier_t *start;
+	int writer, fd;
+	unsigned long torn;
+};
+
+static void *mixed_main(void *p)
+{
+	struct mixed *m = p;
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	unsigned int i;
+
+	pthread_barrier_wait(m->start);
+	for (i = 1; i <= MIXED_OPS; i++) {
+		if (m->writer) {
+			size_t len = 8 + i % 120;
+
+			memset(buf, (int)(i & 0xff), len);
+			buf[0] = (unsigned char)len;
+			if (write(m->fd, buf, len) != (ssize_t)len)
+				die("mixed write");
+		} else {
+			ssize_t n = read(m->fd, buf, sizeof(buf));
+			ssize_t j;
+
+			if (n < 8 || buf[0] != n)
+				m->torn++;
+			for (j = 2; j < n; j++)
+				m->torn += buf[j] != buf[1];
+		}
+	}
+	return NULL;
+}
+
+static void bench_mixed(void)
+{
+	pthread_barrier_t start;
+	struct mixed m[4];
+	unsigned long torn = 0;
+	double t;
+	int i;
+
+	pthread_barrier_init(&start, NULL, 5);
+	for (i = 0; i < 4; i++) {
+		m[i] = (struct mixed){ .start = &start, .writer = i < 2, .fd = must_open_chan(7, 9) };
+		if (i == 0 && write(m[0].fd, "\x08\x01\x01\x01\x01\x01\x01\x01", 8) != 8)
+			die("seed");
+	}
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&m[i].th, NULL, mixed_main, &m[i]))
+			die("pthread_create");
+	pthread_barrier_wait(&start);
+	t = now();
+	for (i = 0; i < 4; i++) {
+		pthread_join(m[i].th, NULL);
+		torn += m[i].torn;
+		close(m[i].fd);
+	}
+	t = now() - t;
+	printf("\n5. Mixed: 2 writers and 2 readers on one channel\n");
+	printf("   %.0f operations/s in all, %lu torn reads of %u\n", 4 * MIXED_OPS / t, torn,
+	       2 * MIXED_OPS);
+	goals_missed += torn != 0;
+}
+
+/* bench [SECTIONS]: e.g. "bench 13" runs sections 1 and 3; default all. */
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : "12345";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("message_slot benchmark: %ld CPUs\n", sysconf(_SC_NPROCESSORS_ONLN));
+	if (strchr(only, '4'))
+		bench_memory();
+	if (strchr(only, '1'))
+		bench_round_trip();
+	if (strchr(only, '2'))
+		bench_channels();
+	if (strchr(only, '3'))
+		bench_threads();
+	if (strchr(only, '5'))
+		bench_mixed();
+	printf("\n%d goal(s) missed\n", goals_missed);
+	return goals_missed ? 1 : 0;
+}

@@ -97,10 +97,39 @@ struct ms_file {
 	u32 channel;
 };
 
+/*
+ * The table's hash and compare functions. rhashtable inlines them into
+ * every lookup, where its defaults (jhash and memcmp) are calls.
+ *
+ * The hash is a keyed 32-bit finaliser (MurmurHash3's fmix32): every bit
+ * of the id reaches the low bits that pick the bucket, and the per-table
+ * random @seed, which rhashtable renews when a chain grows too long,
+ * keeps chosen ids from piling into one bucket.
+ */
+static inline u32 ms_channel_hash(const void *key, u32 len, u32 seed)
+{
+	u32 x = *(const u32 *)key ^ seed;
+
+	x ^= x >> 16;
+	x *= 0x85ebca6b;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35;
+	x ^= x >> 16;
+	return x;
+}
+
+static inline int ms_channel_cmp(struct rhashtable_compare_arg *arg,
+				 const void *obj)
+{
+	return *(const u32 *)arg->key != ((const struct ms_channel *)obj)->id;
+}
+
 static const struct rhashtable_params ms_channel_params = {
 	.key_len = sizeof(u32),
 	.key_offset = offsetof(struct ms_channel, id),
 	.head_offset = offsetof(struct ms_channel, node),
+	.hashfn = ms_channel_hash,
+	.obj_cmpfn = ms_channel_cmp,
 };
 
 /* Slots by minor number. */
@@ -429,7 +458,8 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 {
 	struct ms_file *mf = file->private_data;
 	u32 id = READ_ONCE(mf->channel);
-	u8 msg[MSG_SLOT_MAX_LEN];
+	/* Only the @count bytes copied in are used: no need to zero it. */
+	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	int ret;
 
 	if (!id)
@@ -464,7 +494,8 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 {
 	struct ms_file *mf = file->private_data;
 	u32 id = READ_ONCE(mf->channel);
-	u8 msg[MSG_SLOT_MAX_LEN];
+	/* Only the bytes of the message copied in are used: no need to zero it. */
+	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	int len;
 
 	if (!id)

@@ -3,6 +3,9 @@
 # make          build message_slot.ko and the two programs
 # make demo     boot a throwaway VM and show the programs at work
 # make test     the whole test suite in a throwaway VM (no root needed)
+#               (FLAVOUR=rt: on Debian's PREEMPT_RT kernel)
+# make test-debug  the suite under lockdep, KASAN, kmemleak, UBSAN and
+#               fault injection, on a debug kernel built once
 # make bench    speed and memory figures, measured in the VM
 # make clean
 # sudo make load / sudo make unload   on a machine you can crash
@@ -15,9 +18,11 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 CC ?= cc
 CFLAGS ?= -O3 -Wall -Wextra -std=c11
 PROGS := message_sender message_reader
+# Debian kernel flavour for make test: amd64, or rt for PREEMPT_RT.
+FLAVOUR ?= amd64
 NODES ?= 0 1 2 3
 
-.PHONY: all module clean test demo bench load unload
+.PHONY: all module clean test test-debug demo bench load unload
 
 all: module $(PROGS)
 
@@ -34,7 +39,10 @@ clean:
 	rm -rf build
 
 test:
-	tests/vm.sh test
+	FLAVOUR=$(FLAVOUR) tests/vm.sh test
+
+test-debug:
+	MS_KERNEL=debug tests/vm.sh test
 
 demo:
 	tests/vm.sh demo

@@ -4,6 +4,8 @@
  * channels at once: no torn or partial read, no read going back in time,
  * racing creators of a channel or a slot create it once.
  *
+ * Under the debug kernel (lockdep, KASAN) it runs three times longer.
+ *
  * Workers start together at a gate (a pipe they all block on until the
  * parent closes it) and stop after a fixed amount of work, so nothing
  * here waits on time.
@@ -18,8 +20,8 @@
 
 #define WRITERS 2
 #define READERS 2
-#define WRITES 20000u		/* per writer, one channel */
-#define GROW_ROUNDS 25u		/* fresh channels that grow under readers */
+#define WRITES (20000u * scale)	/* per writer, one channel */
+#define GROW_ROUNDS (25u * scale)	/* fresh channels that grow under readers */
 #define GROW_CHANNELS 64u
 #define RACERS 8
 #define RACE_CHANNELS 2000u
@@ -75,6 +77,7 @@ static struct tally *tallies;	/* MAP_SHARED: one per worker */
 static volatile unsigned int *writers_left;
 
 static int gate[2];
+static unsigned int scale = 1;
 
 static void gate_open(void)
 {
@@ -455,6 +458,8 @@ int main(void)
 	void *shm;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(getenv("MS_KERNEL") ? getenv("MS_KERNEL") : "", "debug") == 0)
+		scale = 3;
 	shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		die("mmap");

@@ -132,9 +132,13 @@ static void test_slab(void)
 	   full - before, bad);
 	is_int(module_unload(), 0, "unload with 100000 channels");
 	after = slab_kb();
-	ok(after - before < 1024,
-	   "unloading gives it all back: slab %ld KiB before, %ld KiB after (limit +1024)",
-	   before, after);
+	if (strcmp(getenv("MS_KERNEL") ? getenv("MS_KERNEL") : "", "debug") == 0)
+		tap_skip("unloading gives the slab back",
+			 "KASAN's quarantine holds freed objects; kmemleak checks for leaks instead");
+	else
+		ok(after - before < 1024,
+		   "unloading gives it all back: slab %ld KiB before, %ld KiB after (limit +1024)",
+		   before, after);
 	is_int(module_load(""), 0, "reload");
 }
 

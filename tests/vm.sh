@@ -10,9 +10,13 @@
 #   MS_ACCEL=kvm|tcg   force hardware virtualisation or software emulation
 #                      (default: kvm when the CPU shows vmx/svm and /dev/kvm
 #                      is usable, else tcg)
-#   MS_TIMEOUT=SECONDS kill the VM after this long (default 1500)
+#   MS_TIMEOUT=SECONDS kill the VM after this long (default 900; debug 2400)
 #   MS_CACHE=DIR       where kernel images are kept (~/.cache/message_slot)
-#   FLAVOUR=amd64      the Debian kernel flavour (linux-headers-FLAVOUR)
+#   FLAVOUR=amd64      the Debian kernel flavour (linux-headers-FLAVOUR): rt
+#                      (or rt-amd64) boots Debian's PREEMPT_RT kernel
+#   MS_KERNEL=debug    boot the debug kernel of tests/debug-kernel.sh
+#                      (lockdep, KASAN, kmemleak, UBSAN, fault injection)
+#                      instead of Debian's
 #   MS_CPU=MODEL       QEMU's -cpu under tcg (default max; qemu64 for bench)
 #   BENCH=SECTIONS     with bench: which sections, e.g. 13 (default 12345)
 set -euo pipefail
@@ -28,9 +32,21 @@ esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 flavour=${FLAVOUR:-amd64}
+# Debian's flavour names: amd64, rt-amd64, cloud-amd64; "rt" means rt-amd64.
+case $flavour in
+amd64 | *-amd64) ;;
+*) flavour=$flavour-amd64 ;;
+esac
+kernel=${MS_KERNEL:-stock}
+case $kernel in
+stock | debug) ;;
+*) echo "MS_KERNEL must be stock or debug" >&2; exit 2 ;;
+esac
 cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
-timeout_s=${MS_TIMEOUT:-1500}
+timeout_s=${MS_TIMEOUT:-900}
+[ "$kernel" = debug ] && timeout_s=${MS_TIMEOUT:-2400}
 work=$root/build/vm-$flavour
+[ "$kernel" = debug ] && work=$root/build/vm-debug
 logs=$work/logs
 
 say() { printf '%s\n' "$*" >&2; }
@@ -41,6 +57,7 @@ fail() {
 
 # --- Debian packages -------------------------------------------------------
 packages="qemu-system-x86 busybox-static cpio gcc gcc-multilib libc6-dev make linux-headers-$flavour"
+[ "$kernel" = debug ] && packages="$packages linux-source-6.1 xz-utils flex bison bc libelf-dev"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -56,26 +73,33 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
-krel=$("$root/tests/debian-kernel" "$flavour") ||
-	fail "cannot tell which kernel linux-headers-$flavour points to"
-kdir=/usr/src/linux-headers-$krel
-[ -d "$kdir" ] || fail "no kernel headers at $kdir"
+if [ "$kernel" = debug ]; then
+	# --- The debug kernel: built once from Debian's linux-source ---------
+	kdir=$("$root/tests/debug-kernel.sh")
+	image=$kdir/arch/x86/boot/bzImage
+	krel="$(make -s -C "$kdir" ARCH=x86_64 kernelrelease) (debug)"
+else
+	krel=$("$root/tests/debian-kernel" "$flavour") ||
+		fail "cannot tell which kernel linux-headers-$flavour points to"
+	kdir=/usr/src/linux-headers-$krel
+	[ -d "$kdir" ] || fail "no kernel headers at $kdir"
 
-# --- The kernel image: Debian's, matching the headers ---------------------
-image=$cache/$krel/vmlinuz
-if [ ! -s "$image" ]; then
-	mkdir -p "$cache/$krel"
-	if [ -r "/boot/vmlinuz-$krel" ]; then
-		cp "/boot/vmlinuz-$krel" "$image"
-	else
-		say "vm.sh: fetching linux-image-$krel (once) into $cache"
-		dl=$(mktemp -d)
-		(cd "$dl" && apt-get download -q "linux-image-$krel" >&2) ||
-			fail "apt-get download linux-image-$krel failed"
-		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
-			tar -xO "./boot/vmlinuz-$krel" >"$image.tmp"
-		mv "$image.tmp" "$image"
-		rm -rf "$dl"
+	# --- The kernel image: Debian's, matching the headers -----------------
+	image=$cache/$krel/vmlinuz
+	if [ ! -s "$image" ]; then
+		mkdir -p "$cache/$krel"
+		if [ -r "/boot/vmlinuz-$krel" ]; then
+			cp "/boot/vmlinuz-$krel" "$image"
+		else
+			say "vm.sh: fetching linux-image-$krel (once) into $cache"
+			dl=$(mktemp -d)
+			(cd "$dl" && apt-get download -q "linux-image-$krel" >&2) ||
+				fail "apt-get download linux-image-$krel failed"
+			dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
+				tar -xO "./boot/vmlinuz-$krel" >"$image.tmp"
+			mv "$image.tmp" "$image"
+			rm -rf "$dl"
+		fi
 	fi
 fi
 
@@ -84,7 +108,7 @@ rm -rf "$work/rootfs" "$logs"
 mkdir -p "$work/module" "$work/rootfs/bin" "$work/rootfs/tests" "$logs"
 cp "$root/message_slot.c" "$root/message_slot.h" "$root/Kbuild" "$work/module/"
 say "vm.sh: building message_slot.ko for $krel"
-make -s -C "$kdir" M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
+make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
 	{
 		cat "$logs/build.log" >&2
 		fail "module build failed"
@@ -130,15 +154,24 @@ tcg)
 	;;
 *) fail "MS_ACCEL must be kvm or tcg, not $accel" ;;
 esac
+# The debug kernel has no ACPI: QEMU must describe the CPUs as sockets.
+smp=(-smp 2)
+append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1"
+append="$append ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
+if [ "$kernel" = debug ]; then
+	smp=(-smp 2,sockets=2)
+	# Catch code that relies on zeroed memory or touches freed memory.
+	append="$append init_on_alloc=0 slub_debug=FZPU"
+fi
 say "vm.sh: booting $krel with $accel (${accel_args[*]}), 2 vCPUs, mode $mode"
 
 : >"$logs/console.log"
 : >"$logs/out.log"
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2 -nodefaults -display none -no-reboot -nic none \
+	-m 2048 "${smp[@]}" -nodefaults -display none -no-reboot -nic none \
 	-kernel "$image" -initrd "$work/initrd.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 ms_mode=$mode ms_bench=${BENCH:-12345}" \
+	-append "$append" \
 	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
 qpid=$!
 # Show the guest's output as it comes, up to its kernel log.
@@ -181,16 +214,20 @@ for t in "$root"/tests/t[0-9]*_*.c; do
 		$0 == "# test: " name { on = 1; n = 0; plan = -1; next }
 		on && /^(not )?ok / { n++ }
 		on && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+		on && /^1\.\.0 # SKIP/ { plan = 0; skip = substr($0, 13) }
 		on && index($0, "# exit: " name " ") == 1 { code = $4; on = 0; seen = 1 }
 		END {
 			if (!seen) print "did not finish"
 			else if (plan < 0) print "printed no plan (died part way?), exit " code
 			else if (plan != n) print "planned " plan " tests, ran " n
 			else if (code != 0) print "exited " code
+			else if (skip != "") print "SKIP " skip
 			else print "OK"
 		}' "$logs/out.log")
 	if [ "$verdict" = OK ]; then
 		check OK "$name ran all its tests and exited 0"
+	elif [ "${verdict%% *}" = SKIP ]; then
+		check OK "$name # $verdict"
 	else
 		check FAIL "$name: $verdict"
 	fi
@@ -204,7 +241,7 @@ fi
 
 # Any kernel report anywhere fails the run: the console and the final dmesg.
 sed -n '/^# dmesg begin/,/^# dmesg end/p' "$logs/out.log" >"$logs/dmesg.log"
-pattern='WARNING:|BUG:|BUG |Oops|Kernel panic|kernel BUG|general protection|Call Trace|soft lockup|hard LOCKUP|rcu_.*stall|self-detected stall|KASAN|UBSAN|kmemleak|possible recursive locking|circular locking|lockdep|list_add corruption|list_del corruption|scheduling while atomic|sleeping function called|refcount_t:|Hardware Error|hung_task|blocked for more than'
+pattern='WARNING:|BUG:|BUG |Oops|Kernel panic|kernel BUG|general protection|Call Trace|soft lockup|hard LOCKUP|rcu_.*stall|self-detected stall|KASAN|UBSAN|suspected memory leak|possible recursive locking|circular locking|lockdep is turned off|list_add corruption|list_del corruption|scheduling while atomic|sleeping function called|refcount_t:|Hardware Error|hung_task|blocked for more than'
 if grep -aEn "$pattern" "$logs/console.log" "$logs/dmesg.log" >"$logs/reports.log"; then
 	check FAIL "no kernel report in the console or dmesg:"
 	sed 's/^/#   /' "$logs/reports.log" | head -40 >>"$checks"
@@ -212,9 +249,27 @@ else
 	check OK "no kernel oops, BUG, WARN, lockup or other report in the console or dmesg"
 fi
 
+if [ "$kernel" = debug ]; then
+	sed -n '/^# kmemleak begin/,/^# kmemleak end/p' "$logs/out.log" >"$logs/kmemleak.log"
+	leaks=$(grep -c 'unreferenced object' "$logs/kmemleak.log" || true)
+	if grep -q '^# kmemleak end' "$logs/kmemleak.log" && [ "$leaks" -eq 0 ]; then
+		check OK "kmemleak finds no leak after the suite and rmmod"
+	else
+		check FAIL "kmemleak finds no leak after the suite and rmmod ($leaks; see $logs/kmemleak.log)"
+	fi
+	if grep -q '^# debug_locks: 1$' "$logs/out.log"; then
+		check OK "lockdep still on at the end (debug_locks 1): it reported nothing"
+	else
+		check FAIL "lockdep still on at the end (debug_locks 1)"
+	fi
+fi
+
 cat "$checks"
-passed=$(cat "$logs/out.log" "$checks" | grep -c '^ok ' || true)
-failed=$(cat "$logs/out.log" "$checks" | grep -c '^not ok ' || true)
+# TAP: "ok N - what # SKIP why" is a skipped test, not a passed one.
+tap=$(cat "$logs/out.log" "$checks")
+skipped=$(grep -Ec '^ok .*# SKIP' <<<"$tap" || true)
+passed=$(($(grep -c '^ok ' <<<"$tap" || true) - skipped))
+failed=$(grep -c '^not ok ' <<<"$tap" || true)
 say "vm.sh: logs in $logs"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,28 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * message_sender DEVICE CHANNEL MESSAGE
+ * message_sender DEVICE CHANNEL -
  *
  * Opens the message slot file DEVICE, selects CHANNEL on it and writes
- * MESSAGE (without its terminating NUL) as the channel's message.
+ * MESSAGE (without its terminating NUL) as the channel's message. With
+ * "-", the message is exactly the bytes on standard input, 1 to 128 of
+ * them, so it may hold any byte; more is an error that sends nothing.
  * Exits 0 on success, 1 on any error, with a message on stderr.
  */
 #define _POSIX_C_SOURCE 200809L
-
-#include <stdlib.h>
 
 #include "message_slot_cli.h"
 
 static const char *prog = "message_sender";
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s DEVICE CHANNEL MESSAGE\n"
+		"       %s DEVICE CHANNEL -\n"
+		"  Make MESSAGE (without its terminating NUL), or the bytes on standard\n"
+		"  input (1 to %d), the message of CHANNEL (1 to 4294967295) of the\n"
+		"  message slot DEVICE.\n"
+		"  --help  show this help\n", prog, prog, MSG_SLOT_MAX_LEN);
+}
+
+/*
+ * Read all of standard input into @buf: returns its length, or -1 with a
+ * message if it fails or holds more than @size bytes.
+ */
+static ssize_t read_stdin(char *buf, size_t size)
+{
+	size_t len = 0;
+	char extra;
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, len < size ? buf + len : &extra,
+				 len < size ? size - len : 1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ms_perror(prog, "read standard input");
+			return -1;
+		}
+		if (n == 0)
+			return (ssize_t)len;
+		if (len == size) {
+			fprintf(stderr, "%s: standard input holds more than %zu bytes: nothing sent\n",
+				prog, size);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	char stdin_msg[MSG_SLOT_MAX_LEN];
+	const char *msg;
 	unsigned int id;
 	ssize_t n;
 	size_t len;
 	int fd;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s DEVICE CHANNEL MESSAGE\n", prog);
+		usage(stderr);
 		return 1;
 	}
 	if (ms_parse_channel(argv[2], &id) < 0) {
@@ -30,12 +77,25 @@ int main(int argc, char **argv)
 			prog, argv[2]);
 		return 1;
 	}
+	if (strcmp(argv[3], "-") == 0) {
+		n = read_stdin(stdin_msg, sizeof(stdin_msg));
+		if (n < 0)
+			return 1;
+		if (n == 0) {
+			fprintf(stderr, "%s: standard input is empty: nothing sent\n", prog);
+			return 1;
+		}
+		msg = stdin_msg;
+		len = (size_t)n;
+	} else {
+		msg = argv[3];
+		len = strlen(msg);
+	}
 
 	fd = ms_open_channel(prog, argv[1], id, O_WRONLY);
 	if (fd < 0)
 		return 1;
-	len = strlen(argv[3]);
-	n = write(fd, argv[3], len);
+	n = write(fd, msg, len);
 	if (n < 0) {
 		ms_perror(prog, "write");
 		close(fd);

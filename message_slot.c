@@ -28,21 +28,33 @@
  *  - Writers racing to create the same channel insert it once:
  *    rhashtable_lookup_get_insert_fast() lets exactly one win, the others
  *    retry and overwrite the winner in place.
+ *
+ * Waiting (poll, select, epoll):
+ *  - Every message carries a generation number; a file remembers the
+ *    generation it last read and is readable while its channel holds a
+ *    newer one.
+ *  - A file that polls joins one of ms_waiters[], hashed by slot and
+ *    channel, with its own wait entry; a writer wakes that queue only if
+ *    someone is on it, and each entry wakes its file only if the write was
+ *    to the file's channel. Selecting another channel moves the entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/init.h>
 #include <linux/kdev_t.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "message_slot.h"
@@ -58,6 +70,7 @@ MODULE_PARM_DESC(major, "Character device major number (default 240; 0 asks the 
  * struct ms_channel - one channel of a slot and its last message
  * @node: link in the slot's channel table
  * @id: channel id, the table key; never 0
+ * @gen: generation of the message: 1 for the first, one more per write
  * @len: length of the message in @data, 1 to MSG_SLOT_MAX_LEN
  * @cap: bytes available in @data; a longer message needs a new channel
  * @dead: set under @lock when a larger channel replaced this one
@@ -68,6 +81,7 @@ MODULE_PARM_DESC(major, "Character device major number (default 240; 0 asks the 
 struct ms_channel {
 	struct rhash_head node;
 	u32 id;
+	u32 gen;
 	u8 len;
 	u8 cap;
 	bool dead;
@@ -91,11 +105,30 @@ struct ms_slot {
  * struct ms_file - the state of one open file
  * @slot: the slot of the file's minor number
  * @channel: the channel selected with MSG_SLOT_CHANNEL; 0 if none yet
+ * @read_gen: generation of the message last read on @channel; 0 if none
+ * @watch_lock: orders the moves of @watcher between queues
+ * @watched: the channel @watcher waits on; 0 before the first poll
+ * @watcher: this file's entry in ms_waiters[], for @watched
+ * @pollers: the poll, select and epoll waiters of this file
  */
 struct ms_file {
 	struct ms_slot *slot;
 	u32 channel;
+	u32 read_gen;
+	spinlock_t watch_lock;
+	u32 watched;
+	struct wait_queue_entry watcher;
+	struct wait_queue_head pollers;
 };
+
+/* What a write wakes: the files watching this channel of this slot. */
+struct ms_wake_key {
+	struct ms_slot *slot;
+	u32 id;
+};
+
+#define MS_WAITERS_BITS 8
+static struct wait_queue_head ms_waiters[1 << MS_WAITERS_BITS];
 
 /*
  * The table's hash and compare functions. rhashtable inlines them into
@@ -166,6 +199,7 @@ static struct ms_channel *ms_channel_alloc(u32 id, const u8 *msg, u8 len)
 		return NULL;
 
 	chan->id = id;
+	chan->gen = 1;
 	chan->len = len;
 	chan->cap = size - offsetof(struct ms_channel, data);
 	chan->dead = false;
@@ -194,6 +228,12 @@ static void ms_channel_free_rcu(struct rcu_head *head)
 static void ms_channel_free_fn(void *ptr, void *arg)
 {
 	ms_channel_free(ptr);
+}
+
+/* The generation after @gen; 0 means "no message" and is skipped. */
+static inline u32 ms_next_gen(u32 gen)
+{
+	return gen + 1 ?: 1;
 }
 
 /**
@@ -239,10 +279,12 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 	} else if (len <= chan->cap) {
 		memcpy(chan->data, msg, len);
 		chan->len = len;
+		chan->gen = ms_next_gen(chan->gen);
 		ret = 0;
 	} else if (!fresh) {
 		ret = -EAGAIN;
 	} else {
+		fresh->gen = ms_next_gen(chan->gen);
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
@@ -304,11 +346,13 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * @id: channel id
  * @msg: destination, MSG_SLOT_MAX_LEN bytes of kernel memory
  * @size: the most bytes the caller can take
+ * @gen: set to the generation of the message copied
  *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
-static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size)
+static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size,
+			   u32 *gen)
 {
 	struct ms_channel *chan;
 	unsigned int seq;
@@ -323,12 +367,95 @@ static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size)
 	do {
 		seq = read_seqbegin(&chan->lock);
 		len = READ_ONCE(chan->len);
+		*gen = READ_ONCE(chan->gen);
 		if (len <= size)
 			memcpy(msg, chan->data, len);
 	} while (read_seqretry(&chan->lock, seq));
 	rcu_read_unlock();
 
 	return len <= size ? len : -ENOSPC;
+}
+
+/**
+ * ms_channel_gen() - the generation of a channel's message
+ * @slot: the slot
+ * @id: channel id
+ *
+ * Return: the generation, or 0 if the channel has no message.
+ */
+static u32 ms_channel_gen(struct ms_slot *slot, u32 id)
+{
+	struct ms_channel *chan;
+	u32 gen = 0;
+
+	rcu_read_lock();
+	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	if (chan)
+		gen = READ_ONCE(chan->gen);
+	rcu_read_unlock();
+	return gen;
+}
+
+static struct wait_queue_head *ms_waitq(struct ms_slot *slot, u32 id)
+{
+	return &ms_waiters[hash_32(hash_ptr(slot, 32) ^ id, MS_WAITERS_BITS)];
+}
+
+/**
+ * ms_channel_notify() - wake the files watching a channel that was written
+ * @slot: the slot
+ * @id: channel id
+ *
+ * Costs a memory barrier and a look at one queue when no one waits.
+ */
+static void ms_channel_notify(struct ms_slot *slot, u32 id)
+{
+	struct wait_queue_head *wq = ms_waitq(slot, id);
+	struct ms_wake_key key = { .slot = slot, .id = id };
+
+	/* Pairs with the barrier in ms_poll(): see the watcher or be seen. */
+	if (wq_has_sleeper(wq))
+		__wake_up(wq, TASK_NORMAL, 0, &key);
+}
+
+/**
+ * ms_file_wake() - the wake function of a file's watcher entry
+ * @wq_entry: the entry, ms_file.watcher
+ * @mode: unused
+ * @sync: unused
+ * @key: the struct ms_wake_key of the write
+ *
+ * Context: the queue's lock is held, so @watched is stable.
+ * Return: 0: never counts as an exclusive wake-up.
+ */
+static int ms_file_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
+			int sync, void *key)
+{
+	struct ms_file *mf = container_of(wq_entry, struct ms_file, watcher);
+	const struct ms_wake_key *wk = key;
+
+	if (wk->slot == mf->slot && wk->id == mf->watched)
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+
+/**
+ * ms_file_watch() - put a file's watcher on the queue of a channel
+ * @mf: the file
+ * @id: the channel; 0 takes the watcher off every queue
+ */
+static void ms_file_watch(struct ms_file *mf, u32 id)
+{
+	spin_lock(&mf->watch_lock);
+	if (mf->watched != id) {
+		if (mf->watched)
+			remove_wait_queue(ms_waitq(mf->slot, mf->watched),
+					  &mf->watcher);
+		mf->watched = id;
+		if (id)
+			add_wait_queue(ms_waitq(mf->slot, id), &mf->watcher);
+	}
+	spin_unlock(&mf->watch_lock);
 }
 
 /**
@@ -408,13 +535,19 @@ static int ms_open(struct inode *inode, struct file *file)
 	if (!mf)
 		return -ENOMEM;
 	mf->slot = slot;
+	spin_lock_init(&mf->watch_lock);
+	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
+	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;
 	return stream_open(inode, file);
 }
 
 static int ms_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct ms_file *mf = file->private_data;
+
+	ms_file_watch(mf, 0);
+	kfree(mf);
 	return 0;
 }
 
@@ -425,7 +558,9 @@ static int ms_release(struct inode *inode, struct file *file)
  * @arg: the channel id, 1 to 4294967295
  *
  * The channel belongs to this open file only: not to its slot, not to
- * other files of the slot.
+ * other files of the slot. Selecting a channel, even the same one again,
+ * makes its message unread for poll, and moves a watching file's entry
+ * to the new channel's queue.
  *
  * Return: 0, or -EINVAL for another command or an id out of range (the
  * file's channel is then unchanged).
@@ -437,6 +572,12 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > U32_MAX)
 		return -EINVAL;
 	WRITE_ONCE(mf->channel, arg);
+	WRITE_ONCE(mf->read_gen, 0);
+	if (READ_ONCE(mf->watched)) {
+		ms_file_watch(mf, arg);
+		/* epoll polls again only when woken: let it see the new channel. */
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
+	}
 	return 0;
 }
 
@@ -472,7 +613,10 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 		return -EFAULT;
 
 	ret = ms_channel_store(mf->slot, id, msg, count);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	ms_channel_notify(mf->slot, id);
+	return count;
 }
 
 /**
@@ -496,6 +640,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	u32 id = READ_ONCE(mf->channel);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
+	u32 gen;
 	int len;
 
 	if (!id)
@@ -503,12 +648,42 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (!buf)
 		return -EINVAL;
 
-	len = ms_channel_load(mf->slot, id, msg, count);
+	len = ms_channel_load(mf->slot, id, msg, count, &gen);
 	if (len < 0)
 		return len;
 	if (copy_to_user(buf, msg, len))
 		return -EFAULT;
+	WRITE_ONCE(mf->read_gen, gen);
 	return len;
+}
+
+/**
+ * ms_poll() - is there a message this file has not read?
+ * @file: the file
+ * @wait: the poll table
+ *
+ * Return: EPOLLERR if no channel is selected; else EPOLLOUT | EPOLLWRNORM,
+ * plus EPOLLIN | EPOLLRDNORM if the channel holds a message written after
+ * this file's last successful read of it (any message, if the file has not
+ * read it since selecting the channel).
+ */
+static __poll_t ms_poll(struct file *file, poll_table *wait)
+{
+	struct ms_file *mf = file->private_data;
+	u32 id = READ_ONCE(mf->channel);
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	u32 gen;
+
+	if (!id)
+		return EPOLLERR;
+	ms_file_watch(mf, id);
+	poll_wait(file, &mf->pollers, wait);
+	/* Pairs with wq_has_sleeper() in ms_channel_notify(). */
+	smp_mb();
+	gen = ms_channel_gen(mf->slot, id);
+	if (gen && gen != READ_ONCE(mf->read_gen))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
 }
 
 static const struct file_operations ms_fops = {
@@ -517,6 +692,7 @@ static const struct file_operations ms_fops = {
 	.release = ms_release,
 	.read = ms_read,
 	.write = ms_write,
+	.poll = ms_poll,
 	.unlocked_ioctl = ms_ioctl,
 	/* The id is a value, not a pointer: 32-bit callers need no conversion. */
 	.compat_ioctl = ms_ioctl,
@@ -524,7 +700,10 @@ static const struct file_operations ms_fops = {
 
 static int __init ms_init(void)
 {
-	int ret;
+	int ret, i;
+
+	for (i = 0; i < ARRAY_SIZE(ms_waiters); i++)
+		init_waitqueue_head(&ms_waiters[i]);
 
 	ms_channel_cache = kmem_cache_create("message_slot_channel",
 					     MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN),

@@ -106,7 +106,7 @@ static void test_usage(void)
 	RUN(&r, SENDER, "/dev/message_slot0", "1", "a", "b");
 	fails_with(&r, "usage:", "sender with 4 arguments");
 	RUN(&r, READER);
-	fails_with(&r, "usage: message_reader DEVICE CHANNEL", "reader with no arguments");
+	fails_with(&r, "usage: message_reader [--follow [-0]] DEVICE CHANNEL", "reader with no arguments");
 	RUN(&r, READER, "/dev/message_slot0");
 	fails_with(&r, "usage:", "reader with 1 argument");
 	RUN(&r, READER, "/dev/message_slot0", "1", "x");

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t6_poll.c - waiting for messages: poll, select and epoll on slot files,
+ * message_reader --follow, and message_sender's "-" (standard input).
+ *
+ * Where a test needs another process to write while this one sleeps in
+ * poll, the writer first waits until the poller's /proc/PID/wchan shows it
+ * asleep in poll: synchronisation on the sleeper's state, not on time.
+ */
+#define _GNU_SOURCE
+
+#include <poll.h>
+#include <signal.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+
+#include "common.h"
+
+#define SENDER "/bin/message_sender"
+#define READER "/bin/message_reader"
+#define MINOR 255
+#define OTHER_MINOR 3
+
+/* poll() @fd for @events with @timeout_ms; returns revents, or -1. */
+static int poll1(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, timeout_ms);
+
+	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
+}
+
+/* Spin (yielding) until @pid sleeps in a poll-family wait. */
+static void wait_until_polling(pid_t pid)
+{
+	char path[64], wchan[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f) {
+			n = fread(wchan, 1, sizeof(wchan) - 1, f);
+			fclose(f);
+		}
+		wchan[n] = '\0';
+		if (strstr(wchan, "poll") || strstr(wchan, "select"))
+			return;
+		sched_yield();
+	}
+}
+
+/* In a child: write @msg to channel @id of @minor; returns the pid. */
+static pid_t spawn_writer(pid_t wait_for, unsigned int minor, unsigned long id, const char *msg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fd;
+
+		if (wait_for > 0)
+			wait_until_polling(wait_for);
+		fd = open_chan(minor, id);
+		_exit(fd < 0 || write(fd, msg, strlen(msg)) != (ssize_t)strlen(msg));
+	}
+	return pid;
+}
+
+static int reaped_ok(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_poll_basics(void)
+{
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = open(slot_path(MINOR), O_RDWR);
+	int rev;
+	pid_t w;
+
+	if (fd < 0)
+		die("open");
+	is_int(poll1(fd, POLLIN | POLLOUT, 0), POLLERR, "no channel selected: poll reports POLLERR only");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 1UL), 0, "select channel 1 (empty)");
+	is_int(poll1(fd, POLLIN | POLLOUT, 0), POLLOUT, "an empty channel: POLLOUT, not POLLIN");
+	is_int(poll1(fd, POLLIN, 50), 0, "poll for POLLIN times out with no message");
+
+	w = spawn_writer(getpid(), MINOR, 1, "wake up");
+	rev = poll1(fd, POLLIN, 10000);
+	ok(rev == POLLIN, "a write from another process wakes a poll sleeping on the channel (revents %#x)",
+	   rev);
+	ok(reaped_ok(w), "the writer wrote while this process slept in poll");
+	rev = poll1(fd, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, 0);
+	is_int(rev, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+	       "an unread message: POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM");
+	is_int(poll1(fd, POLLIN, 0), POLLIN, "still readable until this file reads it");
+	is_int(read(fd, buf, sizeof(buf)), 7, "read it");
+	is_int(poll1(fd, POLLIN, 0), 0, "after reading, not readable again");
+	is_int(read(fd, buf, sizeof(buf)), 7, "read still returns the last message, without blocking");
+
+	w = spawn_writer(0, MINOR, 2, "other channel");
+	ok(reaped_ok(w), "a write to channel 2 of the same slot");
+	is_int(poll1(fd, POLLIN, 0), 0, "does not make channel 1 readable");
+	w = spawn_writer(0, OTHER_MINOR, 1, "other slot");
+	ok(reaped_ok(w), "a write to channel 1 of another slot");
+	is_int(poll1(fd, POLLIN, 0), 0, "does not make this slot's channel 1 readable");
+
+	is_errno(read(fd, buf, 3), ENOSPC, "a failed read (ENOSPC)...");
+	w = spawn_writer(0, MINOR, 1, "again");
+	ok(reaped_ok(w), "a new message on channel 1");
+	is_errno(read(fd, buf, 3), ENOSPC, "a failed read of it");
+	is_int(poll1(fd, POLLIN, 0), POLLIN, "a failed read does not count as reading it");
+	close(fd);
+}
+
+static void test_rearm(void)
+{
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(MINOR, 10);
+	int other = must_open_chan(MINOR, 10);
+
+	is_int(write(other, "ten", 3), 3, "channel 10 written by another file");
+	is_int(ioctl(other, MSG_SLOT_CHANNEL, 11UL), 0, "then channel 11");
+	is_int(write(other, "eleven", 6), 6, "written too");
+	is_int(read(fd, buf, sizeof(buf)), 3, "this file reads channel 10");
+	is_int(poll1(fd, POLLIN, 0), 0, "nothing new on 10");
+	is_int(poll1(other, POLLIN, 0), POLLIN,
+	       "the writer has not read channel 11 since selecting it: readable for it too");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 11UL), 0, "this file switches to 11");
+	is_int(poll1(fd, POLLIN, 0), POLLIN, "channel 11's message is unread by this file: POLLIN");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 10UL), 0, "and back to 10");
+	is_int(poll1(fd, POLLIN, 0), POLLIN, "selecting a channel again re-arms it");
+	close(fd);
+	close(other);
+}
+
+static void test_select(void)
+{
+	struct timeval tv = { 0, 0 };
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(MINOR, 20);
+	fd_set r, w;
+	int n;
+
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_SET(fd, &r);
+	FD_SET(fd, &w);
+	n = select(fd + 1, &r, &w, NULL, &tv);
+	ok(n == 1 && !FD_ISSET(fd, &r) && FD_ISSET(fd, &w), "select: writable, not readable");
+	is_int(write(fd, "sel", 3), 3, "a message");
+	FD_ZERO(&r);
+	FD_SET(fd, &r);
+	tv.tv_sec = 0;
+	n = select(fd + 1, &r, NULL, NULL, &tv);
+	ok(n == 1 && FD_ISSET(fd, &r), "select: readable");
+	is_int(read(fd, buf, sizeof(buf)), 3, "read");
+	FD_ZERO(&r);
+	FD_SET(fd, &r);
+	n = select(fd + 1, &r, NULL, NULL, &tv);
+	is_int(n, 0, "select: not readable after the read");
+	close(fd);
+}
+
+static int epoll_count(int ep, int timeout_ms)
+{
+	struct epoll_event ev[4];
+
+	return epoll_wait(ep, ev, 4, timeout_ms);
+}
+
+static void test_epoll(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(MINOR, 30);
+	int lt = must_open_chan(MINOR, 30);
+	int writer = must_open_chan(MINOR, 30);
+	int ep = epoll_create1(0), eplt = epoll_create1(0);
+	int i, once = 1;
+	pid_t w;
+
+	ev.data.fd = fd;
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, on channel 30");
+	ev.events = EPOLLIN;
+	is_int(epoll_ctl(eplt, EPOLL_CTL_ADD, lt, &ev), 0, "epoll, level-triggered, on channel 30");
+	is_int(epoll_count(ep, 0), 0, "edge: nothing yet");
+	for (i = 0; i < 3; i++) {
+		if (write(writer, "edge", 4) != 4)
+			die("write");
+		once &= epoll_count(ep, 0) == 1;
+		once &= epoll_count(ep, 0) == 0;
+	}
+	ok(once, "edge-triggered epoll fires exactly once per write (3 writes, unread)");
+	is_int(epoll_count(eplt, 0), 1, "level-triggered epoll reports the unread message");
+	is_int(epoll_count(eplt, 0), 1, "and again");
+	is_int(read(lt, buf, sizeof(buf)), 4, "read it");
+	is_int(epoll_count(eplt, 0), 0, "level-triggered: quiet after the read");
+
+	w = spawn_writer(getpid(), MINOR, 30, "sleeper");
+	is_int(epoll_count(eplt, 10000), 1, "epoll_wait sleeping on the channel is woken by a write");
+	ok(reaped_ok(w), "written while this process slept in epoll_wait");
+
+	/* An epoll registration follows the file to its new channel. */
+	is_int(read(lt, buf, sizeof(buf)), 7, "read it");
+	is_int(ioctl(lt, MSG_SLOT_CHANNEL, 31UL), 0, "the level-triggered file switches to channel 31");
+	is_int(epoll_count(eplt, 0), 0, "nothing on 31");
+	w = spawn_writer(getpid(), MINOR, 31, "moved");
+	is_int(epoll_count(eplt, 10000), 1, "a write to 31 wakes the epoll that registered the file on 30");
+	ok(reaped_ok(w), "written while it slept");
+	close(ep);
+	close(eplt);
+	close(fd);
+	close(lt);
+	close(writer);
+}
+
+/* Two processes sleeping in poll on one channel are both woken. */
+static void test_many_waiters(void)
+{
+	pid_t waiters[2], w;
+	int i, woke = 1;
+
+	for (i = 0; i < 2; i++) {
+		fflush(stdout);
+		waiters[i] = fork();
+		if (waiters[i] < 0)
+			die("fork");
+		if (waiters[i] == 0) {
+			int fd = open_chan(MINOR, 40);
+
+			_exit(fd < 0 || poll1(fd, POLLIN, 10000) != POLLIN);
+		}
+	}
+	fflush(stdout);
+	w = fork();
+	if (w < 0)
+		die("fork");
+	if (w == 0) {
+		int fd;
+
+		wait_until_polling(waiters[0]);
+		wait_until_polling(waiters[1]);
+		fd = open_chan(MINOR, 40);
+		_exit(fd < 0 || write(fd, "all", 3) != 3);
+	}
+	ok(reaped_ok(w), "a write while two processes sleep in poll on the channel");
+	for (i = 0; i < 2; i++)
+		woke &= reaped_ok(waiters[i]);
+	ok(woke, "wakes both");
+}
+
+struct child {
+	pid_t pid;
+	int out;	/* its standard output */
+};
+
+static struct child spawn(char *const argv[], int in)
+{
+	struct child c;
+	int p[2];
+
+	if (pipe(p) < 0)
+		die("pipe");
+	fflush(stdout);
+	c.pid = fork();
+	if (c.pid < 0)
+		die("fork");
+	if (c.pid == 0) {
+		dup2(in, 0);
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	c.out = p[0];
+	return c;
+}
+
+/* Read exactly @len bytes of @fd: the follower's output, as it comes. */
+static int expect(int fd, const char *want, size_t len)
+{
+	char got[256];
+	size_t n = 0;
+
+	while (n < len) {
+		ssize_t r = read(fd, got + n, len - n);
+
+		if (r <= 0)
+			return 0;
+		n += (size_t)r;
+	}
+	return memcmp(got, want, len) == 0;
+}
+
+static int send_msg(unsigned long id, const char *msg, size_t len)
+{
+	int fd = open_chan(MINOR, id);
+	int ok_ = fd >= 0 && write(fd, msg, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok_;
+}
+
+static void test_follow(int nul)
+{
+	const char end = nul ? '\0' : '\n';
+	unsigned long id = nul ? 51 : 50;
+	int status, in_order = 1, i;
+	char want[32], idstr[16];
+	char *argv[6];
+	struct child c;
+
+	snprintf(idstr, sizeof(idstr), "%lu", id);
+	i = 0;
+	argv[i++] = READER;
+	argv[i++] = "--follow";
+	if (nul)
+		argv[i++] = "-0";
+	argv[i++] = (char *)slot_path(MINOR);
+	argv[i++] = idstr;
+	argv[i] = NULL;
+
+	send_msg(id, "before", 6);
+	c = spawn(argv, 0);
+	memcpy(want, "before", 6);
+	want[6] = end;
+	ok(expect(c.out, want, 7), "--follow%s prints the current message first", nul ? " -0" : "");
+	for (i = 1; i <= 3; i++) {
+		int len = snprintf(want, sizeof(want), "message %d", i);
+
+		if (!send_msg(id, want, (size_t)len))
+			in_order = 0;
+		want[len] = end;
+		/* Wait for it to be printed before sending the next. */
+		if (!expect(c.out, want, (size_t)len + 1))
+			in_order = 0;
+	}
+	ok(in_order, "--follow%s prints three messages from another process, in order, each ending in %s",
+	   nul ? " -0" : "", nul ? "NUL" : "a newline");
+	kill(c.pid, SIGTERM);
+	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "--follow exits 0 on SIGTERM");
+	close(c.out);
+}
+
+static void test_stdin(void)
+{
+	unsigned char msg[MSG_SLOT_MAX_LEN], big[MSG_SLOT_MAX_LEN + 1], got[MSG_SLOT_MAX_LEN];
+	char *sender[] = { SENDER, (char *)slot_path(MINOR), "60", "-", NULL };
+	int in[2], status, fd, i;
+	struct child c;
+
+	for (i = 0; i < MSG_SLOT_MAX_LEN; i++)
+		msg[i] = (unsigned char)(i * 7);
+	msg[0] = 0;
+	msg[100] = 0;
+	if (pipe(in) < 0)
+		die("pipe");
+	if (write(in[1], msg, sizeof(msg)) != sizeof(msg))
+		die("write pipe");
+	close(in[1]);
+	c = spawn(sender, in[0]);
+	close(in[0]);
+	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "message_sender DEV 60 - sends standard input");
+	close(c.out);
+	fd = must_open_chan(MINOR, 60);
+	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
+	   "128 bytes holding NULs arrive byte for byte");
+
+	{
+		char *reader[] = { READER, (char *)slot_path(MINOR), "60", NULL };
+		struct child r = spawn(reader, 0);
+
+		ok(expect(r.out, (char *)msg, sizeof(msg)) && read(r.out, got, 1) == 0,
+		   "message_reader returns them byte for byte");
+		ok(reaped_ok(r.pid), "message_reader exits 0");
+		close(r.out);
+	}
+
+	memset(big, 'b', sizeof(big));
+	if (pipe(in) < 0)
+		die("pipe");
+	if (write(in[1], big, sizeof(big)) != sizeof(big))
+		die("write pipe");
+	close(in[1]);
+	c = spawn(sender, in[0]);
+	close(in[0]);
+	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	   "129 bytes on standard input: exit 1");
+	close(c.out);
+	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
+	   "and nothing was sent");
+
+	if (pipe(in) < 0)
+		die("pipe");
+	close(in[1]);
+	c = spawn(sender, in[0]);
+	close(in[0]);
+	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	   "empty standard input: exit 1");
+	close(c.out);
+	close(fd);
+}
+
+static void test_help(void)
+{
+	char *const cmds[][3] = { { SENDER, "--help", NULL }, { READER, "--help", NULL } };
+	char out[2048];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct child c = spawn(cmds[i], 0);
+		ssize_t n = read(c.out, out, sizeof(out) - 1);
+
+		out[n > 0 ? n : 0] = '\0';
+		ok(strncmp(out, "usage: ", 7) == 0 && reaped_ok(c.pid),
+		   "%s --help prints the usage on stdout and exits 0", cmds[i][0]);
+		close(c.out);
+	}
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_poll_basics();
+	test_rearm();
+	test_select();
+	test_epoll();
+	test_many_waiters();
+	test_follow(0);
+	test_follow(1);
+	test_stdin();
+	test_help();
+	return tap_done();
+}

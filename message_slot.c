@@ -40,6 +40,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/init.h>
@@ -47,6 +48,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/percpu_counter.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
@@ -58,13 +60,29 @@
 #include <linux/xarray.h>
 
 #include "message_slot.h"
+#include "message_slot_compat.h"
 
 /* Every minor number of the major is a slot. */
 #define MS_MINORS (MINORMASK + 1)
 
+/* The most nodes nodes= may ask for. */
+#define MS_MAX_NODES 4096
+
 static unsigned int major = MSG_SLOT_MAJOR;
 module_param(major, uint, 0444);
 MODULE_PARM_DESC(major, "Character device major number (default 240; 0 asks the kernel for a free one)");
+
+static unsigned int nodes;
+module_param(nodes, uint, 0444);
+MODULE_PARM_DESC(nodes, "Create /dev/message_slot0 to /dev/message_slotN-1 (default 0: make nodes with mknod; at most 4096)");
+
+static unsigned int mode = 0600;
+module_param(mode, uint, 0444);
+MODULE_PARM_DESC(mode, "Permissions of the nodes made by nodes= (default 0600; the udev rule can widen them)");
+
+static unsigned int max_channels = 1048576;
+module_param(max_channels, uint, 0444);
+MODULE_PARM_DESC(max_channels, "Most channels per slot; a write that would create one more fails with ENOSPC (default 1048576; 0: no limit)");
 
 /**
  * struct ms_channel - one channel of a slot and its last message
@@ -96,10 +114,18 @@ struct ms_channel {
 /**
  * struct ms_slot - the channels of one minor number
  * @channels: table of struct ms_channel keyed by id
+ * @nchannels: channels in @channels, at most max_channels if that is set
  */
 struct ms_slot {
 	struct rhashtable channels;
+	atomic_t nchannels;
 };
+
+/*
+ * What the module holds, for debugfs: slots, channels (each holds a
+ * message from its creation on) and the bytes of those messages.
+ */
+static struct percpu_counter ms_nslots, ms_nchannels, ms_nbytes;
 
 /**
  * struct ms_file - the state of one open file
@@ -237,6 +263,21 @@ static inline u32 ms_next_gen(u32 gen)
 }
 
 /**
+ * ms_slot_reserve() - count one more channel in a slot, within the limit
+ * @slot: the slot
+ *
+ * Return: true if the slot may hold one more channel (now counted).
+ */
+static bool ms_slot_reserve(struct ms_slot *slot)
+{
+	if (!max_channels) {
+		atomic_inc(&slot->nchannels);
+		return true;
+	}
+	return atomic_add_unless(&slot->nchannels, 1, max_channels);
+}
+
+/**
  * ms_channel_commit() - store a message, in place or as a new channel
  * @slot: the slot
  * @id: channel id
@@ -250,8 +291,9 @@ static inline u32 ms_next_gen(u32 gen)
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
- * -EAGAIN if the caller must allocate @fresh or look again, or a negative
- * errno if the table could not take the new channel.
+ * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if the
+ * slot has max_channels channels already, or another negative errno if
+ * the table could not take the new channel.
  */
 static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 			     u8 len, struct ms_channel *fresh)
@@ -264,11 +306,17 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 	if (!chan) {
 		if (!fresh)
 			return -EAGAIN;
+		if (!ms_slot_reserve(slot))
+			return -ENOSPC;
 		old = rhashtable_lookup_get_insert_fast(&slot->channels,
 							&fresh->node,
 							ms_channel_params);
-		if (!old)
+		if (!old) {
+			percpu_counter_inc(&ms_nchannels);
+			percpu_counter_add(&ms_nbytes, len);
 			return 1;
+		}
+		atomic_dec(&slot->nchannels);
 		/* Another writer created it first: overwrite theirs. */
 		return IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
 	}
@@ -277,6 +325,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 	if (chan->dead) {
 		ret = -EAGAIN;
 	} else if (len <= chan->cap) {
+		if (len != chan->len)
+			percpu_counter_add(&ms_nbytes, (s32)len - chan->len);
 		memcpy(chan->data, msg, len);
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
@@ -288,6 +338,7 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
+			percpu_counter_add(&ms_nbytes, (s32)len - chan->len);
 			chan->dead = true;
 			ret = 1;
 		}
@@ -309,7 +360,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
  * Creates the channel on its first message. On failure the channel keeps
  * its previous message, or stays absent.
  *
- * Return: 0, or -ENOMEM if memory ran out.
+ * Return: 0, -ENOSPC if creating the channel would pass max_channels, or
+ * -ENOMEM if memory ran out.
  */
 static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
@@ -336,8 +388,10 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		return 0;
 	if (fresh)
 		ms_channel_free(fresh);
+	if (ret == 0 || ret == -ENOSPC)
+		return ret;
 	/* rhashtable says -EBUSY when it cannot grow its table right now. */
-	return ret < 0 ? -ENOMEM : 0;
+	return -ENOMEM;
 }
 
 /**
@@ -484,8 +538,10 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 		goto free_slot;
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
-	if (!old)
+	if (!old) {
+		percpu_counter_inc(&ms_nslots);
 		return slot;
+	}
 	err = xa_err(old);
 	rhashtable_destroy(&slot->channels);
 	kfree(slot);
@@ -592,7 +648,8 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  *
  * Return: @count, or -EINVAL (no channel selected), -EMSGSIZE (@count is
  * 0 or over MSG_SLOT_MAX_LEN), -EINVAL (@buf is NULL), -EFAULT (@buf is
- * not readable in full) or -ENOMEM.
+ * not readable in full), -ENOSPC (a new channel would pass max_channels)
+ * or -ENOMEM.
  */
 static ssize_t ms_write(struct file *file, const char __user *buf,
 			size_t count, loff_t *ppos)
@@ -698,19 +755,124 @@ static const struct file_operations ms_fops = {
 	.compat_ioctl = ms_ioctl,
 };
 
+static char *ms_devnode(MS_DEVNODE_CONST struct device *dev, umode_t *m)
+{
+	if (m)
+		*m = mode;
+	return NULL;
+}
+
+static struct class *ms_class;
+
+/**
+ * ms_nodes_create() - make /dev/message_slot0 .. nodes-1 through a class
+ *
+ * Return: 0, or a negative errno with nothing left behind.
+ */
+static int ms_nodes_create(void)
+{
+	struct device *dev;
+	unsigned int i;
+	int ret;
+
+	if (!nodes)
+		return 0;
+	ms_class = ms_class_create(MSG_SLOT_DEVICE_NAME);
+	if (IS_ERR(ms_class))
+		return PTR_ERR(ms_class);
+	ms_class->devnode = ms_devnode;
+
+	for (i = 0; i < nodes; i++) {
+		dev = device_create(ms_class, NULL, MKDEV(major, i), NULL,
+				    MSG_SLOT_DEVICE_NAME "%u", i);
+		if (IS_ERR(dev)) {
+			ret = PTR_ERR(dev);
+			goto destroy_devices;
+		}
+	}
+	return 0;
+
+destroy_devices:
+	while (i--)
+		device_destroy(ms_class, MKDEV(major, i));
+	class_destroy(ms_class);
+	return ret;
+}
+
+static void ms_nodes_destroy(void)
+{
+	unsigned int i;
+
+	if (!nodes)
+		return;
+	for (i = 0; i < nodes; i++)
+		device_destroy(ms_class, MKDEV(major, i));
+	class_destroy(ms_class);
+}
+
+static int ms_counter_get(void *data, u64 *val)
+{
+	*val = percpu_counter_sum_positive(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(ms_counter_fops, ms_counter_get, NULL, "%llu\n");
+
+static struct dentry *ms_debugfs;
+
+/*
+ * Read-only counters in /sys/kernel/debug/message_slot/. As everywhere in
+ * debugfs, failing to make them is not an error.
+ */
+static void ms_debugfs_create(void)
+{
+	ms_debugfs = debugfs_create_dir(MSG_SLOT_DEVICE_NAME, NULL);
+	debugfs_create_file_unsafe("slots", 0444, ms_debugfs, &ms_nslots,
+				   &ms_counter_fops);
+	debugfs_create_file_unsafe("channels", 0444, ms_debugfs, &ms_nchannels,
+				   &ms_counter_fops);
+	/* Every channel holds a message, from the write that created it. */
+	debugfs_create_file_unsafe("messages", 0444, ms_debugfs, &ms_nchannels,
+				   &ms_counter_fops);
+	debugfs_create_file_unsafe("bytes", 0444, ms_debugfs, &ms_nbytes,
+				   &ms_counter_fops);
+}
+
+static void ms_counters_destroy(void)
+{
+	percpu_counter_destroy(&ms_nbytes);
+	percpu_counter_destroy(&ms_nchannels);
+	percpu_counter_destroy(&ms_nslots);
+}
+
 static int __init ms_init(void)
 {
 	int ret, i;
 
+	if (nodes > MS_MAX_NODES || mode > 0777) {
+		pr_err("nodes must be at most %d and mode at most 0777\n",
+		       MS_MAX_NODES);
+		return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(ms_waiters); i++)
 		init_waitqueue_head(&ms_waiters[i]);
+
+	ret = percpu_counter_init(&ms_nslots, 0, GFP_KERNEL);
+	if (!ret)
+		ret = percpu_counter_init(&ms_nchannels, 0, GFP_KERNEL);
+	if (!ret)
+		ret = percpu_counter_init(&ms_nbytes, 0, GFP_KERNEL);
+	if (ret) {
+		pr_err("cannot allocate the counters\n");
+		goto destroy_counters;
+	}
 
 	ms_channel_cache = kmem_cache_create("message_slot_channel",
 					     MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN),
 					     __alignof__(struct ms_channel), 0, NULL);
 	if (!ms_channel_cache) {
 		pr_err("cannot create the channel cache\n");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto destroy_counters;
 	}
 
 	ret = __register_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME,
@@ -723,20 +885,34 @@ static int __init ms_init(void)
 		major = ret;
 		pr_info("registered with major %u\n", major);
 	}
+
+	ret = ms_nodes_create();
+	if (ret) {
+		pr_err("cannot create the device nodes: error %d\n", ret);
+		goto unregister_chrdev;
+	}
+	ms_debugfs_create();
 	return 0;
 
+unregister_chrdev:
+	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
 destroy_cache:
 	kmem_cache_destroy(ms_channel_cache);
+destroy_counters:
+	ms_counters_destroy();
 	return ret;
 }
 
 static void __exit ms_exit(void)
 {
+	debugfs_remove_recursive(ms_debugfs);
+	ms_nodes_destroy();
 	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
 	ms_slots_destroy();
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();
 	kmem_cache_destroy(ms_channel_cache);
+	ms_counters_destroy();
 }
 
 module_init(ms_init);
@@ -745,3 +921,4 @@ module_exit(ms_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The message_slot developers");
 MODULE_DESCRIPTION("Message slots: per-channel last-message IPC through a character device");
+MODULE_VERSION(MS_VERSION);

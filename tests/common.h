@@ -117,6 +117,23 @@ static inline long meminfo_kb(const char *key)
 	return val;
 }
 
+/* A counter in /sys/kernel/debug/message_slot/; -1 if it cannot be read. */
+static inline long ms_counter(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/message_slot/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
 /* Load the module with @params; 0 or -1 with errno. */
 static inline int module_load(const char *params)
 {

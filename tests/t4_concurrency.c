@@ -361,6 +361,7 @@ static void test_create_race(void)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN], b2[MSG_SLOT_MAX_LEN];
 	unsigned int c, bad = 0, mismatch = 0;
+	long before = ms_counter("channels"), after;
 	int i, fd, fd2;
 
 	gate_open();
@@ -390,6 +391,10 @@ static void test_create_race(void)
 	}
 	gate_release();
 	ok(wait_all(RACERS), "8 processes racing to create the same 2000 channels: no failed write");
+	after = ms_counter("channels");
+	ok(before >= 0 && after - before == RACE_CHANNELS,
+	   "the module counts exactly 2000 new channels: each was created once (%ld)",
+	   after - before);
 
 	fd = must_open_chan(RACE_MINOR, RACE_BASE);
 	fd2 = must_open_chan(RACE_MINOR, RACE_BASE);

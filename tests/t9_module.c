@@ -2,7 +2,8 @@
 /*
  * t9_module.c - the module's life: rmmod refused while a file is open,
  * messages gone after a reload, unload/reload cycles, every byte freed
- * on unload, the major parameter and a failing init unwound.
+ * on unload, the debugfs counters, the major, nodes, mode and
+ * max_channels parameters, and failing inits unwound.
  *
  * Runs last: it unloads and reloads the module the other tests used, and
  * leaves it loaded as it found it.
@@ -175,6 +176,137 @@ static void test_major_param(void)
 		close(fd);
 }
 
+/* The four counters are @slots, @channels (= messages) and @bytes. */
+static int counters_are(long slots, long channels, long bytes)
+{
+	long s = ms_counter("slots"), c = ms_counter("channels");
+	long m = ms_counter("messages"), b = ms_counter("bytes");
+
+	if (s == slots && c == channels && m == channels && b == bytes)
+		return 1;
+	tap_diag("slots %ld channels %ld messages %ld bytes %ld; want %ld %ld %ld %ld",
+		 s, c, m, b, slots, channels, channels, bytes);
+	return 0;
+}
+
+static void test_counters_and_limit(void)
+{
+	unsigned char big[100];
+	int a, b;
+	unsigned long id;
+
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=3"), 0, "insmod max_channels=3");
+	ok(counters_are(0, 0, 0), "debugfs: slots, channels, messages and bytes all 0 after loading");
+	a = must_open_chan(0, 1);
+	ok(counters_are(1, 0, 0), "debugfs: one slot after the first open");
+	is_int(write(a, "0123456789", 10), 10, "10 bytes on channel 1");
+	ok(counters_are(1, 1, 10), "debugfs: 1 channel, 1 message, 10 bytes");
+	is_int(write(a, "abcd", 4), 4, "overwritten by 4 bytes");
+	ok(counters_are(1, 1, 4), "debugfs: 4 bytes");
+	memset(big, 'b', sizeof(big));
+	is_int(write(a, big, sizeof(big)), 100, "overwritten by 100 bytes (a larger channel)");
+	ok(counters_are(1, 1, 100), "debugfs: still 1 channel, 100 bytes");
+	for (id = 2; id <= 3; id++) {
+		ioctl(a, MSG_SLOT_CHANNEL, id);
+		if (write(a, "xyz", 3) != 3)
+			die("write");
+	}
+	ok(counters_are(1, 3, 106), "channels 2 and 3: 3 channels, 106 bytes");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 4UL), 0, "select a 4th channel");
+	is_errno(write(a, "no room", 7), ENOSPC, "creating a 4th channel past max_channels=3: ENOSPC");
+	is_errno(read(a, big, sizeof(big)), EWOULDBLOCK, "and nothing was stored");
+	ok(counters_are(1, 3, 106), "debugfs unchanged");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 3UL), 0, "channel 3");
+	is_int(write(a, "still works", 11), 11, "existing channels can still be overwritten");
+	b = must_open_chan(1, 1);
+	for (id = 1; id <= 3; id++) {
+		ioctl(b, MSG_SLOT_CHANNEL, id);
+		if (write(b, "s", 1) != 1)
+			die("write");
+	}
+	ok(counters_are(2, 6, 117), "the limit is per slot: 3 more channels on minor 1");
+	ioctl(b, MSG_SLOT_CHANNEL, 4UL);
+	is_errno(write(b, "s", 1), ENOSPC, "and its 4th: ENOSPC");
+	close(a);
+	close(b);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=0"), 0, "insmod max_channels=0 (no limit)");
+	ok(counters_are(0, 0, 0), "debugfs: a reloaded module holds nothing");
+	a = must_open_chan(0, 1);
+	for (id = 1; id <= 5; id++) {
+		ioctl(a, MSG_SLOT_CHANNEL, id);
+		if (write(a, "u", 1) != 1)
+			die("write");
+	}
+	ok(counters_are(1, 5, 5), "max_channels=0: 5 channels on one slot");
+	close(a);
+}
+
+/* The nodes the guest's init made; removed while nodes= makes its own. */
+static const unsigned int init_minors[] = { 0, 1, 2, 3, 7, 255, MS_MAX_MINOR };
+
+static void remake_init_nodes(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(init_minors) / sizeof(init_minors[0]); i++)
+		if (make_node(slot_path(init_minors[i]), MSG_SLOT_MAJOR, init_minors[i]) < 0)
+			die("mknod %s", slot_path(init_minors[i]));
+}
+
+static void test_nodes(void)
+{
+	unsigned int i, right = 0;
+	unsigned char b[16];
+	struct stat st;
+	size_t k;
+	int fd;
+
+	is_int(module_unload(), 0, "unload");
+	for (k = 0; k < sizeof(init_minors) / sizeof(init_minors[0]); k++)
+		unlink(slot_path(init_minors[k]));
+	is_int(module_load("nodes=3 mode=0640"), 0, "insmod nodes=3 mode=0640");
+	for (i = 0; i < 3; i++) {
+		if (stat(slot_path(i), &st) == 0 && S_ISCHR(st.st_mode) &&
+		    major(st.st_rdev) == MSG_SLOT_MAJOR && minor(st.st_rdev) == i &&
+		    (st.st_mode & 07777) == 0640)
+			right++;
+	}
+	ok(right == 3, "/dev/message_slot0..2 appear: character devices 240:0..2, mode 0640 (%u of 3)",
+	   right);
+	is_errno(stat(slot_path(3), &st), ENOENT, "and no /dev/message_slot3");
+	fd = open_chan(2, 8);
+	ok(fd >= 0 && write(fd, "node", 4) == 4 && read(fd, b, sizeof(b)) == 4,
+	   "the node made by the module works");
+	if (fd >= 0)
+		close(fd);
+	is_int(make_node("/tmp/by_hand", MSG_SLOT_MAJOR, 2), 0, "mknod a node by hand beside them");
+	fd = open("/tmp/by_hand", O_RDWR);
+	ok(fd >= 0 && ioctl(fd, MSG_SLOT_CHANNEL, 8UL) == 0 && read(fd, b, sizeof(b)) == 4 &&
+	   memcmp(b, "node", 4) == 0, "and it reaches the same slot");
+	if (fd >= 0)
+		close(fd);
+	unlink("/tmp/by_hand");
+	is_int(module_unload(), 0, "unload");
+	is_errno(stat(slot_path(0), &st), ENOENT, "unloading removes the nodes it made");
+
+	is_int(module_load("nodes=1"), 0, "insmod nodes=1");
+	ok(stat(slot_path(0), &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "the default mode is 0600 (%o)", st.st_mode & 07777);
+	is_int(module_unload(), 0, "unload");
+
+	is_errno(module_load("nodes=4097"), EINVAL, "nodes=4097: EINVAL");
+	ok(klog_has("message_slot: nodes must be at most 4096"), "and says why");
+	is_errno(module_load("mode=01000"), EINVAL, "mode=01000: EINVAL");
+	is_int(module_load(""), 0, "a plain load works after the refused ones");
+	remake_init_nodes();
+	fd = open_chan(0, 1);
+	ok(fd >= 0 && write(fd, "ok", 2) == 2, "and serves slots through mknod nodes again");
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -182,5 +314,7 @@ int main(void)
 	test_cycles();
 	test_slab();
 	test_major_param();
+	test_counters_and_limit();
+	test_nodes();
 	return tap_done();
 }

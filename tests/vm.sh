@@ -106,7 +106,7 @@ fi
 # --- Build: the module for that kernel, static programs and tests ---------
 rm -rf "$work/rootfs" "$logs"
 mkdir -p "$work/module" "$work/rootfs/bin" "$work/rootfs/tests" "$logs"
-cp "$root/message_slot.c" "$root/message_slot.h" "$root/Kbuild" "$work/module/"
+cp "$root"/message_slot.[ch] "$root"/message_slot_compat.h "$root/Kbuild" "$root/dkms.conf" "$work/module/"
 say "vm.sh: building message_slot.ko for $krel"
 make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
 	{

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make          build message_slot.ko and the two programs
-# make demo     boot a throwaway VM and show the programs at work
-# make test     the whole test suite in a throwaway VM (no root needed)
-#               (FLAVOUR=rt: on Debian's PREEMPT_RT kernel)
+# make             build message_slot.ko and the two programs
+# make demo        boot a throwaway VM and show the programs at work
+# make test        the whole test suite in a throwaway VM (no root needed)
+#                  (FLAVOUR=rt: on Debian's PREEMPT_RT kernel)
 # make test-debug  the suite under lockdep, KASAN, kmemleak, UBSAN and
-#               fault injection, on a debug kernel built once
-# make bench    speed and memory figures, measured in the VM
+#                  fault injection, on a debug kernel built once
+# make bench       speed and memory figures, measured in the VM
+# make check       static checks: checkpatch, sparse, W=1, kernel-doc,
+#                  gcc -fanalyzer, cppcheck
+# make install / uninstall            (root; DESTDIR= and PREFIX= honoured)
+# make dkms-install / dkms-uninstall  (root)
 # make clean
 # sudo make load / sudo make unload   on a machine you can crash
 
@@ -14,6 +18,7 @@
 DEB_KREL := $(shell tests/debian-kernel 2>/dev/null)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    $(if $(DEB_KREL),/usr/src/linux-headers-$(DEB_KREL)))
+KREL = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
 CC ?= cc
 CFLAGS ?= -O3 -Wall -Wextra -std=c11
@@ -22,7 +27,17 @@ PROGS := message_sender message_reader
 FLAVOUR ?= amd64
 NODES ?= 0 1 2 3
 
-.PHONY: all module clean test test-debug demo bench load unload
+PREFIX ?= /usr/local
+UDEVDIR ?= /etc/udev/rules.d
+GROUP ?= msgslot
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/message_slot-$(VERSION)
+MODULE_SOURCES := Kbuild dkms.conf message_slot.c message_slot.h message_slot_compat.h
+RULES := 60-message_slot.rules
+
+.PHONY: all module clean test test-debug demo bench check load unload \
+	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
+	print-krel
 
 all: module $(PROGS)
 
@@ -49,6 +64,48 @@ demo:
 
 bench:
 	tests/vm.sh bench
+
+check:
+	KDIR=$(KDIR) tests/check.sh
+
+# The udev rule, with the group of the GROUP variable.
+install-rules:
+	install -d $(DESTDIR)$(UDEVDIR)
+	sed 's/GROUP="msgslot"/GROUP="$(GROUP)"/' $(RULES) >$(DESTDIR)$(UDEVDIR)/$(RULES)
+	chmod 0644 $(DESTDIR)$(UDEVDIR)/$(RULES)
+
+uninstall-rules:
+	rm -f $(DESTDIR)$(UDEVDIR)/$(RULES)
+
+# The module (kbuild's modules_install, then depmod), the programs, the
+# header and the udev rule.
+install: all install-rules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -b "$(or $(DESTDIR),/)" $(KREL)
+	install -D -m 0755 message_sender $(DESTDIR)$(PREFIX)/bin/message_sender
+	install -D -m 0755 message_reader $(DESTDIR)$(PREFIX)/bin/message_reader
+	install -D -m 0644 message_slot.h $(DESTDIR)$(PREFIX)/include/message_slot.h
+
+uninstall: uninstall-rules
+	rm -f $(wildcard $(DESTDIR)/lib/modules/$(KREL)/*/message_slot.ko*)
+	depmod -b "$(or $(DESTDIR),/)" $(KREL)
+	rm -f $(DESTDIR)$(PREFIX)/bin/message_sender $(DESTDIR)$(PREFIX)/bin/message_reader
+	rm -f $(DESTDIR)$(PREFIX)/include/message_slot.h
+
+# DKMS rebuilds the module for every kernel installed from now on.
+dkms-install: install-rules
+	install -d $(DKMS_SRC)
+	install -m 0644 $(MODULE_SOURCES) $(DKMS_SRC)/
+	dkms add message_slot/$(VERSION)
+	dkms build message_slot/$(VERSION) -k $(KREL)
+	dkms install message_slot/$(VERSION) -k $(KREL)
+
+dkms-uninstall: uninstall-rules
+	dkms remove message_slot/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+print-krel:
+	@echo $(KREL)
 
 # For a machine you can afford to crash: load the module, make nodes.
 load: all

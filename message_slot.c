@@ -141,7 +141,7 @@ struct ms_file {
 	struct ms_slot *slot;
 	u32 channel;
 	u32 read_gen;
-	spinlock_t watch_lock;
+	spinlock_t watch_lock;	/* see @watch_lock above */
 	u32 watched;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;
@@ -450,6 +450,13 @@ static u32 ms_channel_gen(struct ms_slot *slot, u32 id)
 	return gen;
 }
 
+/**
+ * ms_waitq() - the queue of ms_waiters[] for a channel
+ * @slot: the slot
+ * @id: channel id
+ *
+ * Return: the queue; other channels may share it.
+ */
 static struct wait_queue_head *ms_waitq(struct ms_slot *slot, u32 id)
 {
 	return &ms_waiters[hash_32(hash_ptr(slot, 32) ^ id, MS_WAITERS_BITS)];
@@ -755,6 +762,13 @@ static const struct file_operations ms_fops = {
 	.compat_ioctl = ms_ioctl,
 };
 
+/**
+ * ms_devnode() - the mode of the nodes the module makes
+ * @dev: the device
+ * @m: where the mode goes
+ *
+ * Return: NULL: the node's name is the device's.
+ */
 static char *ms_devnode(MS_DEVNODE_CONST struct device *dev, umode_t *m)
 {
 	if (m)
@@ -844,6 +858,11 @@ static void ms_counters_destroy(void)
 	percpu_counter_destroy(&ms_nslots);
 }
 
+/**
+ * ms_init() - load the module: counters, cache, major, nodes, debugfs
+ *
+ * Return: 0, or a negative errno, logged, with everything undone.
+ */
 static int __init ms_init(void)
 {
 	int ret, i;
@@ -903,6 +922,11 @@ destroy_counters:
 	return ret;
 }
 
+/**
+ * ms_exit() - unload the module and free every slot, channel and message
+ *
+ * Context: no file is open: the module's reference count is zero.
+ */
 static void __exit ms_exit(void)
 {
 	debugfs_remove_recursive(ms_debugfs);

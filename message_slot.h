@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * message_slot.h - the interface shared by the message_slot module and
- * the programs that use it.
+ * The interface shared by the message_slot module and the programs that
+ * use it.
  *
  * It compiles in kernel code (under __KERNEL__) and in C11 user code: it
  * includes only the ioctl number macros of the side it is built for.

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * message_slot_compat.h - the kernel API differences the module meets
- * between the oldest kernel it supports (6.1, see dkms.conf) and current
- * mainline, each with the version that changed it.
+ * The kernel API differences the module meets between the oldest kernel
+ * it supports (6.1, see dkms.conf) and current mainline, each with the
+ * version that changed it. Version checks are this file's purpose, so
+ * `make check` lets checkpatch's LINUX_VERSION_CODE warnings pass here.
  *
  * Also avoided on purpose, so that nothing here is needed for them:
  *  - no_llseek was removed in 6.12: .llseek is left unset (stream_open()
@@ -16,14 +17,14 @@
 #include <linux/version.h>
 
 /* 6.4: class_create() lost its struct module argument. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
 #define ms_class_create(name) class_create(name)
 #else
 #define ms_class_create(name) class_create(THIS_MODULE, name)
 #endif
 
 /* 6.2: a class's devnode() callback takes a const struct device. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
 #define MS_DEVNODE_CONST const
 #else
 #define MS_DEVNODE_CONST

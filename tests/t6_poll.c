@@ -291,7 +291,7 @@ static struct child spawn(char *const argv[], int in)
 /* Read exactly @len bytes of @fd: the follower's output, as it comes. */
 static int expect(int fd, const char *want, size_t len)
 {
-	char got[256];
+	char got[256] = "";
 	size_t n = 0;
 
 	while (n < len) {

@@ -7,6 +7,8 @@
 # make test-debug  the suite under lockdep, KASAN, kmemleak, UBSAN and
 #                  fault injection, on a debug kernel built once
 # make bench       speed and memory figures, measured in the VM
+# make fuzz        10 million random operations checked against a model
+#                  (SEED=N OPS=N to replay one)
 # make check       static checks: checkpatch, sparse, W=1, kernel-doc,
 #                  gcc -fanalyzer, cppcheck
 # make install / uninstall            (root; DESTDIR= and PREFIX= honoured)
@@ -35,7 +37,7 @@ DKMS_SRC := /usr/src/message_slot-$(VERSION)
 MODULE_SOURCES := Kbuild dkms.conf message_slot.c message_slot.h message_slot_compat.h
 RULES := 60-message_slot.rules
 
-.PHONY: all module clean test test-debug demo bench check load unload \
+.PHONY: all module clean test test-debug demo bench fuzz check load unload \
 	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
 	print-krel
 
@@ -64,6 +66,11 @@ demo:
 
 bench:
 	tests/vm.sh bench
+
+# make fuzz [SEED=N] [OPS=N]: the model-based fuzzer alone, 10 000 000
+# operations by default; SEED= replays a seed that diverged.
+fuzz:
+	SEED=$(SEED) OPS=$(OPS) tests/vm.sh fuzz
 
 check:
 	KDIR=$(KDIR) tests/check.sh

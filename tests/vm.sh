@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh test|demo|bench: build the module, the programs and the tests for
+# vm.sh test|demo|bench|fuzz: build the module, the programs and the tests for
 # Debian's kernel, boot that kernel in a throwaway QEMU VM with a busybox
 # initramfs, and report what ran there. The host kernel is never touched;
 # no root is needed once the Debian packages below are installed.
@@ -19,13 +19,14 @@
 #                      instead of Debian's
 #   MS_CPU=MODEL       QEMU's -cpu under tcg (default max; qemu64 for bench)
 #   BENCH=SECTIONS     with bench: which sections, e.g. 13 (default 12345)
+#   SEED=N OPS=N       with fuzz: the seed and the number of operations
 set -euo pipefail
 
 mode=${1:-}
 case $mode in
-test | demo | bench) ;;
+test | demo | bench | fuzz) ;;
 *)
-	echo "usage: $0 test|demo|bench" >&2
+	echo "usage: $0 test|demo|bench|fuzz" >&2
 	exit 2
 	;;
 esac
@@ -158,6 +159,7 @@ esac
 smp=(-smp 2)
 append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1"
 append="$append ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
+[ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
 if [ "$kernel" = debug ]; then
 	smp=(-smp 2,sockets=2)
 	# Catch code that relies on zeroed memory or touches freed memory.
@@ -184,7 +186,7 @@ set -e
 sed -i 's/\r$//' "$logs/out.log" "$logs/console.log"
 
 # --- Verdict --------------------------------------------------------------
-[ "$mode" = test ] || {
+case $mode in test | fuzz) ;; *) false ;; esac || {
 	grep -q '^# guest done' "$logs/out.log" || fail "the VM did not finish (qemu exit $qrc); see $logs"
 	exit 0
 }
@@ -208,7 +210,9 @@ else
 fi
 
 # Every test program ran, printed its plan, ran as many tests and exited 0.
-for t in "$root"/tests/t[0-9]*_*.c; do
+programs=("$root"/tests/t[0-9]*_*.c)
+[ "$mode" = fuzz ] && programs=("$root/tests/t7_fuzz.c")
+for t in "${programs[@]}"; do
 	name=$(basename "$t" .c)
 	verdict=$(awk -v name="$name" '
 		$0 == "# test: " name { on = 1; n = 0; plan = -1; next }

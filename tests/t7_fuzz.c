@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t7_fuzz.c - random operations on the real device, checked against the
+ * reference model of tests/model.h, and a multi-process variant checked
+ * against invariants.
+ *
+ * Single process: open, close, dup, ioctl (valid ids, 0, 4294967295,
+ * over 32 bits, ids from a small pool and from the whole range, unknown
+ * commands), write (0 to 300 bytes, NULL, unmapped and half-mapped
+ * buffers, binary content) and read (buffers too small, exact, large;
+ * NULL, unmapped, half-mapped) over several fresh minors and many files.
+ * After every operation the return value, errno and bytes must match the
+ * model's; on the first divergence it prints the seed, the operation
+ * number and the last operations on that slot and channel, and fails.
+ *
+ * Several processes: they share slots and channels, so what a read
+ * returns cannot be predicted; instead every read must return a whole
+ * message some process wrote to that channel (writer, channel, sequence
+ * number and checksum inside), never one older than a message this file
+ * already read there from the same writer, and every error must be one
+ * the contract allows.
+ *
+ * Under the debug kernel, failslab fails about 1 in 200 of this
+ * process's allocations: open, dup and write may then fail with ENOMEM,
+ * and the model must stay in step (the call changed nothing).
+ *
+ * Environment: MS_FUZZ_SEED (default: seed 1, then a fresh seed),
+ * MS_FUZZ_OPS (default 150000 per seed), MS_KERNEL.
+ */
+#define _GNU_SOURCE
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common.h"
+#include "model.h"
+
+#define NSLOTS 3
+#define MAXFILES 24
+#define POOL 8
+#define TRACE 8192
+#define MP_PROCS 3
+#define MP_OPS 20000u
+
+static uint64_t rng_state;
+
+static uint64_t rnd64(void)
+{
+	/* splitmix64 */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static unsigned int rnd(unsigned int n)
+{
+	return (unsigned int)(rnd64() % n);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int debug_kernel;	/* failslab may be turned on */
+static int injecting;		/* failslab is on for this process */
+
+static void inject_faults(int on)
+{
+	FILE *f = fopen("/proc/self/make-it-fail", "w");
+
+	if (!f)
+		die("/proc/self/make-it-fail");
+	fprintf(f, "%d", on);
+	fclose(f);
+	injecting = on;
+}
+
+/* Under the debug kernel: failslab for tasks that ask, 1 in 200. */
+static void setup_failslab(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/task-filter", "Y" },
+		{ "/sys/kernel/debug/failslab/probability", "1" },
+		{ "/sys/kernel/debug/failslab/interval", "2" },
+		{ "/sys/kernel/debug/failslab/times", "-1" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		FILE *f = fopen(knobs[i][0], "w");
+
+		if (!f || fputs(knobs[i][1], f) < 0 || fclose(f) != 0)
+			die("%s", knobs[i][0]);
+	}
+}
+
+/* ---- Buffers -------------------------------------------------------------- */
+
+static unsigned char *area;	/* 2 mapped pages, then a hole */
+static long page;
+
+/* Pick a buffer: its address and what the model knows of it. */
+static unsigned char *pick_buf(struct model_buf *b, char *kind)
+{
+	unsigned int r = rnd(100);
+
+	b->is_null = 0;
+	if (r < 3) {
+		b->is_null = 1;
+		b->mapped = 0;
+		*kind = 'N';
+		return NULL;
+	}
+	if (r < 6) {
+		b->mapped = 0;
+		*kind = 'U';
+		return area + 2 * page;
+	}
+	if (r < 16) {
+		size_t k = 1 + rnd(300);
+
+		b->mapped = k;
+		*kind = 'H';
+		return area + 2 * page - k;
+	}
+	b->mapped = (size_t)page;
+	*kind = 'M';
+	return area + rnd((unsigned int)page);
+}
+
+/* ---- Files ------------------------------------------------------------------ */
+
+struct entry {
+	int fd;			/* -1: free */
+	int slot;
+	struct model_file *mf;
+};
+
+static struct entry files[MAXFILES];
+static struct model_slot *mslots[NSLOTS];
+static char slot_paths[NSLOTS][64];
+static uint32_t pool[POOL];
+
+/* ---- The trace ---------------------------------------------------------- */
+
+struct rec {
+	unsigned long op;
+	char what[80];
+	int slot;
+	uint32_t channel;
+};
+
+static struct rec trace[TRACE];
+static unsigned long nops;
+
+static void record(int slot, uint32_t channel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void record(int slot, uint32_t channel, const char *fmt, ...)
+{
+	struct rec *r = &trace[nops % TRACE];
+	va_list ap;
+
+	r->op = nops;
+	r->slot = slot;
+	r->channel = channel;
+	va_start(ap, fmt);
+	vsnprintf(r->what, sizeof(r->what), fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t seed_used;
+static unsigned long divergences;
+
+static void diverge(int slot, uint32_t channel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diverge(int slot, uint32_t channel, const char *fmt, ...)
+{
+	unsigned long i, first = nops >= TRACE ? nops - TRACE + 1 : 0, shown = 0;
+	va_list ap;
+
+	divergences++;
+	printf("# DIVERGENCE: seed %llu, operation %lu: ", (unsigned long long)seed_used, nops);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n# reproduce: make fuzz SEED=%llu OPS=%lu\n", (unsigned long long)seed_used,
+	       nops + 1);
+	printf("# last operations on slot %d channel %u:\n", slot, channel);
+	for (i = nops + 1; i-- > first && shown < 20;) {
+		struct rec *r = &trace[i % TRACE];
+
+		if (r->slot == slot && (r->channel == channel || r->channel == 0)) {
+			printf("#   %lu: %s\n", r->op, r->what);
+			shown++;
+		}
+	}
+	fflush(stdout);
+}
+
+/* Compare a real result with the model's (-errno form). */
+static int same(long real, int err, long model)
+{
+	return real >= 0 ? real == model : model == -err;
+}
+
+/* ---- Operations ------------------------------------------------------------- */
+
+static int free_entry(void)
+{
+	int i;
+
+	for (i = 0; i < MAXFILES; i++)
+		if (files[i].fd < 0)
+			return i;
+	return -1;
+}
+
+static int used_entry(void)
+{
+	int i, start = (int)rnd(MAXFILES);
+
+	for (i = 0; i < MAXFILES; i++) {
+		int k = (start + i) % MAXFILES;
+
+		if (files[k].fd >= 0)
+			return k;
+	}
+	return -1;
+}
+
+static void op_open(void)
+{
+	int e = free_entry(), slot = (int)rnd(NSLOTS), fd;
+
+	if (e < 0)
+		return;
+	fd = open(slot_paths[slot], O_RDWR);
+	record(slot, 0, "open slot %d -> %d (%s)", slot, fd, fd < 0 ? strerror(errno) : "ok");
+	if (fd < 0) {
+		if (!(injecting && errno == ENOMEM))
+			diverge(slot, 0, "open failed: %s", strerror(errno));
+		return;
+	}
+	files[e].fd = fd;
+	files[e].slot = slot;
+	files[e].mf = calloc(1, sizeof(*files[e].mf));
+	if (!files[e].mf)
+		abort();
+	files[e].mf->slot = mslots[slot];
+	files[e].mf->refs = 1;
+}
+
+static void op_close(void)
+{
+	int e = used_entry();
+
+	if (e < 0)
+		return;
+	record(files[e].slot, files[e].mf->channel, "close fd %d", files[e].fd);
+	if (close(files[e].fd) < 0)
+		diverge(files[e].slot, files[e].mf->channel, "close: %s", strerror(errno));
+	if (--files[e].mf->refs == 0)
+		free(files[e].mf);
+	files[e].fd = -1;
+}
+
+static void op_dup(void)
+{
+	int e = used_entry(), n = free_entry(), fd;
+
+	if (e < 0 || n < 0)
+		return;
+	fd = dup(files[e].fd);
+	record(files[e].slot, files[e].mf->channel, "dup fd %d -> %d", files[e].fd, fd);
+	if (fd < 0) {
+		if (!(injecting && errno == ENOMEM))
+			diverge(files[e].slot, files[e].mf->channel, "dup: %s", strerror(errno));
+		return;
+	}
+	files[n] = files[e];
+	files[n].fd = fd;
+	files[n].mf->refs++;
+}
+
+static unsigned long pick_id(unsigned long *cmd)
+{
+	unsigned int r = rnd(100);
+
+	*cmd = MSG_SLOT_CHANNEL;
+	if (r < 4) {
+		/* An unknown command of our type (the VFS answers others). */
+		do {
+			*cmd = (unsigned long)(rnd64() & 0xffff00ffu) | (MSG_SLOT_MAJOR << 8);
+		} while (*cmd == MSG_SLOT_CHANNEL);
+		return 1 + rnd(5);
+	}
+	if (r < 8)
+		return 0;
+	if (r < 11)
+		return 4294967295ul;
+	if (r < 13)
+		return (1ul << 32) + rnd(1000);
+	if (r < 25)
+		return (unsigned long)(uint32_t)rnd64();
+	return pool[rnd(POOL)];
+}
+
+static void op_ioctl(void)
+{
+	int e = used_entry();
+	unsigned long cmd, id;
+	long real, model;
+	int err;
+
+	if (e < 0)
+		return;
+	id = pick_id(&cmd);
+	real = ioctl(files[e].fd, cmd, id);
+	err = errno;
+	model = model_ioctl(files[e].mf, cmd, id);
+	record(files[e].slot, files[e].mf->channel, "ioctl fd %d cmd %#lx id %lu -> %ld/%d model %ld",
+	       files[e].fd, cmd, id, real, real < 0 ? err : 0, model);
+	if (!same(real, err, model))
+		diverge(files[e].slot, files[e].mf->channel, "ioctl returned %ld (%s), model %ld",
+			real, real < 0 ? strerror(err) : "-", model);
+}
+
+static size_t pick_len(void)
+{
+	unsigned int r = rnd(100);
+
+	if (r < 5)
+		return 0;
+	if (r < 15)
+		return MSG_SLOT_MAX_LEN + 1 + rnd(300 - MSG_SLOT_MAX_LEN);
+	if (r < 25)
+		return MSG_SLOT_MAX_LEN;
+	return 1 + rnd(MSG_SLOT_MAX_LEN);
+}
+
+static void op_write(void)
+{
+	int e = used_entry();
+	struct model_buf b;
+	unsigned char *buf;
+	long real, model;
+	size_t n, i;
+	char kind;
+	int err;
+
+	if (e < 0)
+		return;
+	buf = pick_buf(&b, &kind);
+	n = pick_len();
+	for (i = 0; buf && i < n && i < b.mapped; i++)
+		buf[i] = (unsigned char)rnd64();
+	real = raw_write(files[e].fd, buf, n);
+	err = errno;
+	if (real < 0 && err == ENOMEM && injecting &&
+	    model_write_check(files[e].mf, b, n) == 0)
+		model = -ENOMEM;	/* an injected failure: nothing stored */
+	else
+		model = model_write(files[e].mf, b, buf, n);
+	record(files[e].slot, files[e].mf->channel, "write fd %d buf %c/%zu n %zu -> %ld/%d model %ld",
+	       files[e].fd, kind, b.mapped, n, real, real < 0 ? err : 0, model);
+	if (!same(real, err, model))
+		diverge(files[e].slot, files[e].mf->channel, "write returned %ld (%s), model %ld",
+			real, real < 0 ? strerror(err) : "-", model);
+}
+
+static size_t pick_read_size(struct model_file *mf)
+{
+	struct model_channel *c = mf->channel ? model_find(mf->slot, mf->channel) : NULL;
+	unsigned int r = rnd(100);
+
+	if (c && r < 30)
+		return c->len;				/* exact */
+	if (c && r < 45)
+		return rnd((unsigned int)c->len);	/* too small */
+	if (r < 50)
+		return 0;
+	return MSG_SLOT_MAX_LEN + rnd(200);		/* large */
+}
+
+static void op_read(void)
+{
+	int e = used_entry();
+	const unsigned char *want = NULL;
+	struct model_buf b;
+	unsigned char *buf;
+	long real, model;
+	size_t n;
+	char kind;
+	int err;
+
+	if (e < 0)
+		return;
+	buf = pick_buf(&b, &kind);
+	n = pick_read_size(files[e].mf);
+	real = raw_read(files[e].fd, buf, n);
+	err = errno;
+	model = model_read(files[e].mf, b, n, &want);
+	record(files[e].slot, files[e].mf->channel, "read fd %d buf %c/%zu n %zu -> %ld/%d model %ld",
+	       files[e].fd, kind, b.mapped, n, real, real < 0 ? err : 0, model);
+	if (!same(real, err, model))
+		diverge(files[e].slot, files[e].mf->channel, "read returned %ld (%s), model %ld",
+			real, real < 0 ? strerror(err) : "-", model);
+	else if (real > 0 && (!want || memcmp(buf, want, (size_t)real) != 0))
+		diverge(files[e].slot, files[e].mf->channel, "read returned the wrong %ld bytes", real);
+}
+
+/* One seed: @ops operations on fresh minors from @minor_base. */
+static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
+{
+	double t0, t;
+	int i;
+
+	seed_used = seed;
+	rng_state = seed;
+	divergences = 0;
+	nops = 0;
+	for (i = 0; i < NSLOTS; i++) {
+		snprintf(slot_paths[i], sizeof(slot_paths[i]), "/tmp/fuzz_slot%u",
+			 minor_base + (unsigned int)i);
+		if (make_node(slot_paths[i], MSG_SLOT_MAJOR, minor_base + (unsigned int)i) < 0)
+			die("mknod %s", slot_paths[i]);
+		mslots[i] = calloc(1, sizeof(*mslots[i]));
+		if (!mslots[i])
+			abort();
+	}
+	for (i = 0; i < POOL; i++)
+		pool[i] = 1 + rnd(20);
+	pool[0] = 4294967295u;
+	for (i = 0; i < MAXFILES; i++)
+		files[i].fd = -1;
+
+	if (debug_kernel)
+		inject_faults(1);
+	t0 = now();
+	for (nops = 0; nops < ops && divergences == 0; nops++) {
+		unsigned int r = rnd(100);
+
+		if (r < 5)
+			op_open();
+		else if (r < 8)
+			op_close();
+		else if (r < 10)
+			op_dup();
+		else if (r < 30)
+			op_ioctl();
+		else if (r < 65)
+			op_write();
+		else
+			op_read();
+	}
+	t = now() - t0;
+	if (debug_kernel)
+		inject_faults(0);
+
+	ok(divergences == 0, "fuzz seed %llu: %lu operations on minors %u..%u, %lu divergences "
+	   "(%.0f operations/s)", (unsigned long long)seed, nops, minor_base,
+	   minor_base + NSLOTS - 1, divergences, (double)nops / t);
+
+	for (i = 0; i < MAXFILES; i++) {
+		if (files[i].fd >= 0) {
+			close(files[i].fd);
+			if (--files[i].mf->refs == 0)
+				free(files[i].mf);
+		}
+	}
+	for (i = 0; i < NSLOTS; i++) {
+		int b;
+
+		for (b = 0; b < MODEL_BUCKETS; b++) {
+			struct model_channel *c = mslots[i]->buckets[b], *next;
+
+			for (; c; c = next) {
+				next = c->next;
+				free(c);
+			}
+		}
+		free(mslots[i]);
+		unlink(slot_paths[i]);
+	}
+}
+
+/* ---- Several processes ------------------------------------------------------ */
+
+/* A self-checking message: writer, channel, seq, length, then a pattern. */
+#define MP_HDR 13
+
+static void mp_make(unsigned char *m, size_t len, unsigned int writer, uint32_t ch, uint32_t seq)
+{
+	m[0] = (unsigned char)writer;
+	memcpy(m + 1, &ch, 4);
+	memcpy(m + 5, &seq, 4);
+	m[9] = (unsigned char)len;
+	m[10] = m[11] = m[12] = 0;
+	fill_msg(m + MP_HDR, len - MP_HDR, seq ^ (ch * 31u) ^ (writer << 24));
+}
+
+static int mp_check(const unsigned char *m, ssize_t n, uint32_t ch, unsigned int *writer,
+		    uint32_t *seq)
+{
+	unsigned char want[MSG_SLOT_MAX_LEN];
+	uint32_t c;
+
+	if (n < MP_HDR + 1 || n > MSG_SLOT_MAX_LEN || m[9] != n || m[0] >= MP_PROCS)
+		return -1;
+	memcpy(&c, m + 1, 4);
+	memcpy(seq, m + 5, 4);
+	*writer = m[0];
+	if (c != ch)
+		return -1;	/* a message of another channel */
+	mp_make(want, (size_t)n, *writer, c, *seq);
+	return memcmp(want, m, (size_t)n) ? -1 : 0;
+}
+
+static int mp_worker(unsigned int me, uint64_t seed)
+{
+	/* last[file][channel][writer]: newest seq this file read there. */
+	static uint32_t last[4][POOL][MP_PROCS];
+	unsigned char m[MSG_SLOT_MAX_LEN];
+	uint32_t seq = 0, chan[4] = { 0 };
+	int fds[4], slot_of[4], i;
+	int bad = 0;
+	unsigned long k;
+
+	rng_state = seed * 1000003u + me;
+	for (i = 0; i < 4; i++) {
+		slot_of[i] = (int)rnd(2);
+		fds[i] = open(slot_paths[slot_of[i]], O_RDWR);
+		if (fds[i] < 0)
+			return 2;
+	}
+	if (debug_kernel)
+		inject_faults(1);
+	for (k = 0; k < MP_OPS && !bad; k++) {
+		unsigned int r = rnd(100), writer;
+		int f = (int)rnd(4);
+		uint32_t got;
+		ssize_t n;
+
+		if (r < 20 || chan[f] == 0) {
+			chan[f] = 1 + rnd(POOL);
+			if (ioctl(fds[f], MSG_SLOT_CHANNEL, (unsigned long)chan[f]) < 0)
+				bad = 1;
+		} else if (r < 55) {
+			size_t len = MP_HDR + 1 + rnd(MSG_SLOT_MAX_LEN - MP_HDR);
+
+			mp_make(m, len, me, chan[f], ++seq);
+			n = write(fds[f], m, len);
+			if (n != (ssize_t)len && !(n < 0 && errno == ENOMEM && injecting))
+				bad = 3;
+		} else {
+			n = read(fds[f], m, sizeof(m));
+			if (n < 0) {
+				if (errno != EWOULDBLOCK)
+					bad = 4;
+			} else if (mp_check(m, n, chan[f], &writer, &got) < 0) {
+				bad = 5;
+			} else if (got < last[f][chan[f] - 1][writer]) {
+				bad = 6;
+			} else {
+				last[f][chan[f] - 1][writer] = got;
+			}
+		}
+	}
+	if (bad)
+		printf("# process %u: %s at operation %lu\n", me,
+		       bad == 3 ? "a write failed" : bad == 4 ? "a read failed with an error outside the contract" :
+		       bad == 5 ? "a read returned a torn message or another channel's" :
+		       bad == 6 ? "a read went back in time" : "ioctl failed", k);
+	return bad;
+}
+
+static void fuzz_processes(uint64_t seed, unsigned int minor_base)
+{
+	int i, clean = 1;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(slot_paths[i], sizeof(slot_paths[i]), "/tmp/fuzz_mp%u",
+			 minor_base + (unsigned int)i);
+		if (make_node(slot_paths[i], MSG_SLOT_MAJOR, minor_base + (unsigned int)i) < 0)
+			die("mknod");
+	}
+	fflush(stdout);
+	for (i = 0; i < MP_PROCS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int ret = mp_worker((unsigned int)i, seed);
+
+			if (debug_kernel)
+				inject_faults(0);
+			_exit(ret);
+		}
+	}
+	for (i = 0; i < MP_PROCS; i++) {
+		int status;
+
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			clean = 0;
+	}
+	ok(clean, "fuzz seed %llu, %d processes x %u operations on shared slots: every read a "
+	   "whole message of its channel, none older than one read before, only allowed errors",
+	   (unsigned long long)seed, MP_PROCS, MP_OPS);
+	for (i = 0; i < 2; i++)
+		unlink(slot_paths[i]);
+}
+
+int main(void)
+{
+	const char *env_seed = getenv("MS_FUZZ_SEED"), *env_ops = getenv("MS_FUZZ_OPS");
+	const char *kernel = getenv("MS_KERNEL");
+	unsigned long ops = env_ops && *env_ops ? strtoul(env_ops, NULL, 10) : 150000;
+	uint64_t fresh;
+	int fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	page = sysconf(_SC_PAGESIZE);
+	area = mmap(NULL, (size_t)page * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (area == MAP_FAILED || munmap(area + 2 * page, (size_t)page) < 0)
+		die("mmap");
+
+	if (kernel && strcmp(kernel, "debug") == 0) {
+		debug_kernel = 1;
+		setup_failslab();
+		printf("# failslab: about 1 in 200 allocations of the fuzzing processes fail\n");
+	}
+
+	if (env_seed && *env_seed) {
+		fuzz_one(strtoull(env_seed, NULL, 10), ops, 5000);
+		fuzz_processes(strtoull(env_seed, NULL, 10), 5100);
+		return tap_done();
+	}
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd < 0 || read(fd, &fresh, sizeof(fresh)) != sizeof(fresh))
+		die("/dev/urandom");
+	close(fd);
+	fresh %= 1000000000000ull;
+	printf("# seeds: 1 (fixed) and %llu (fresh); reproduce one with make fuzz SEED=N OPS=%lu\n",
+	       (unsigned long long)fresh, ops);
+	fuzz_one(1, ops, 5000);
+	fuzz_one(fresh, ops, 5010);
+	fuzz_processes(1, 5100);
+	fuzz_processes(fresh, 5110);
+	return tap_done();
+}

@@ -118,7 +118,7 @@ static void writer_loop(int fd, unsigned int writer, struct tally *t)
 }
 
 /* Read until every writer is done, checking each message. */
-static void reader_loop(int fd, struct tally *t)
+static void reader_loop(int fd, unsigned int index, struct tally *t)
 {
 	uint32_t last[WRITERS + 1] = { 0 };
 	unsigned char b[MSG_SLOT_MAX_LEN];
@@ -126,6 +126,7 @@ static void reader_loop(int fd, struct tally *t)
 	uint32_t seq;
 	int more = 1;
 
+	(void)index;	/* every reader reads the same channel */
 	while (more) {
 		ssize_t n;
 
@@ -198,11 +199,19 @@ static int wait_all(int n)
 	return clean;
 }
 
-static void test_processes(void)
+/* A worker: its file, its index among the workers, where it reports. */
+typedef void (*worker_fn)(int fd, unsigned int index, struct tally *t);
+
+/*
+ * Fork WRITERS writers and READERS readers, each with its own file on
+ * channel @id of the torture slot, released together at the gate.
+ * Writers get indexes 1..WRITERS (their writer id), readers the rest.
+ * Returns whether every worker exited cleanly.
+ */
+static int run_workers(unsigned long id, worker_fn writer, worker_fn reader)
 {
 	int i;
 
-	seed(TORTURE_MINOR, TORTURE_CHANNEL);
 	reset_tallies(WRITERS);
 	gate_open();
 	fflush(stdout);
@@ -212,18 +221,22 @@ static void test_processes(void)
 		if (pid < 0)
 			die("fork");
 		if (pid == 0) {
-			int fd = must_open_chan(TORTURE_MINOR, TORTURE_CHANNEL);
+			int fd = must_open_chan(TORTURE_MINOR, id);
 
 			gate_wait();
-			if (i < WRITERS)
-				writer_loop(fd, (unsigned int)i + 1, &tallies[i]);
-			else
-				reader_loop(fd, &tallies[i]);
+			(i < WRITERS ? writer : reader)(fd, (unsigned int)i + 1, &tallies[i]);
 			_exit(0);
 		}
 	}
 	gate_release();
-	ok(wait_all(WRITERS + READERS), "processes: every worker exited cleanly");
+	return wait_all(WRITERS + READERS);
+}
+
+static void test_processes(void)
+{
+	seed(TORTURE_MINOR, TORTURE_CHANNEL);
+	ok(run_workers(TORTURE_CHANNEL, writer_loop, reader_loop),
+	   "processes: every worker exited cleanly");
 	report("processes, 2 writers and 2 readers on one channel", sum_tallies(),
 	       WRITERS * WRITES);
 }
@@ -239,7 +252,7 @@ static void *thread_main(void *p)
 	if (a->index < WRITERS)
 		writer_loop(a->fd, (unsigned int)a->index + 1, &tallies[a->index]);
 	else
-		reader_loop(a->fd, &tallies[a->index]);
+		reader_loop(a->fd, (unsigned int)a->index, &tallies[a->index]);
 	return NULL;
 }
 
@@ -329,29 +342,7 @@ static void grow_reader(int fd, unsigned int salt, struct tally *t)
 
 static void test_growth(void)
 {
-	int i;
-
-	reset_tallies(WRITERS);
-	gate_open();
-	fflush(stdout);
-	for (i = 0; i < WRITERS + READERS; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			int fd = must_open_chan(TORTURE_MINOR, 1);
-
-			gate_wait();
-			if (i < WRITERS)
-				grow_writer(fd, (unsigned int)i + 1, &tallies[i]);
-			else
-				grow_reader(fd, (unsigned int)i, &tallies[i]);
-			_exit(0);
-		}
-	}
-	gate_release();
-	ok(wait_all(WRITERS + READERS), "growth: every worker exited cleanly");
+	ok(run_workers(1, grow_writer, grow_reader), "growth: every worker exited cleanly");
 	report("2 writers growing fresh channels under 2 readers", sum_tallies(),
 	       WRITERS * GROW_ROUNDS * 4 * GROW_CHANNELS);
 }

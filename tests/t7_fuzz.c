@@ -69,6 +69,7 @@ static double now(void)
 }
 
 static int debug_kernel;	/* failslab may be turned on */
+static unsigned long injected;	/* calls failed by failslab, model kept in step */
 static int injecting;		/* failslab is on for this process */
 
 static void inject_faults(int on)
@@ -248,7 +249,9 @@ static void op_open(void)
 	fd = open(slot_paths[slot], O_RDWR);
 	record(slot, 0, "open slot %d -> %d (%s)", slot, fd, fd < 0 ? strerror(errno) : "ok");
 	if (fd < 0) {
-		if (!(injecting && errno == ENOMEM))
+		if (injecting && errno == ENOMEM)
+			injected++;
+		else
 			diverge(slot, 0, "open failed: %s", strerror(errno));
 		return;
 	}
@@ -284,7 +287,9 @@ static void op_dup(void)
 	fd = dup(files[e].fd);
 	record(files[e].slot, files[e].mf->channel, "dup fd %d -> %d", files[e].fd, fd);
 	if (fd < 0) {
-		if (!(injecting && errno == ENOMEM))
+		if (injecting && errno == ENOMEM)
+			injected++;
+		else
 			diverge(files[e].slot, files[e].mf->channel, "dup: %s", strerror(errno));
 		return;
 	}
@@ -332,8 +337,9 @@ static void op_ioctl(void)
 	record(files[e].slot, files[e].mf->channel, "ioctl fd %d cmd %#lx id %lu -> %ld/%d model %ld",
 	       files[e].fd, cmd, id, real, real < 0 ? err : 0, model);
 	if (!same(real, err, model))
-		diverge(files[e].slot, files[e].mf->channel, "ioctl returned %ld (%s), model %ld",
-			real, real < 0 ? strerror(err) : "-", model);
+		diverge(files[e].slot, files[e].mf->channel, "ioctl returned %ld (%s), model %ld (%s)",
+			real, real < 0 ? strerror(err) : "-", model,
+			model < 0 ? strerror((int)-model) : "-");
 }
 
 static size_t pick_len(void)
@@ -368,15 +374,18 @@ static void op_write(void)
 	real = raw_write(files[e].fd, buf, n);
 	err = errno;
 	if (real < 0 && err == ENOMEM && injecting &&
-	    model_write_check(files[e].mf, b, n) == 0)
+	    model_write_check(files[e].mf, b, n) == 0) {
 		model = -ENOMEM;	/* an injected failure: nothing stored */
-	else
+		injected++;
+	} else {
 		model = model_write(files[e].mf, b, buf, n);
+	}
 	record(files[e].slot, files[e].mf->channel, "write fd %d buf %c/%zu n %zu -> %ld/%d model %ld",
 	       files[e].fd, kind, b.mapped, n, real, real < 0 ? err : 0, model);
 	if (!same(real, err, model))
-		diverge(files[e].slot, files[e].mf->channel, "write returned %ld (%s), model %ld",
-			real, real < 0 ? strerror(err) : "-", model);
+		diverge(files[e].slot, files[e].mf->channel, "write returned %ld (%s), model %ld (%s)",
+			real, real < 0 ? strerror(err) : "-", model,
+			model < 0 ? strerror((int)-model) : "-");
 }
 
 static size_t pick_read_size(struct model_file *mf)
@@ -414,8 +423,9 @@ static void op_read(void)
 	record(files[e].slot, files[e].mf->channel, "read fd %d buf %c/%zu n %zu -> %ld/%d model %ld",
 	       files[e].fd, kind, b.mapped, n, real, real < 0 ? err : 0, model);
 	if (!same(real, err, model))
-		diverge(files[e].slot, files[e].mf->channel, "read returned %ld (%s), model %ld",
-			real, real < 0 ? strerror(err) : "-", model);
+		diverge(files[e].slot, files[e].mf->channel, "read returned %ld (%s), model %ld (%s)",
+			real, real < 0 ? strerror(err) : "-", model,
+			model < 0 ? strerror((int)-model) : "-");
 	else if (real > 0 && (!want || memcmp(buf, want, (size_t)real) != 0))
 		diverge(files[e].slot, files[e].mf->channel, "read returned the wrong %ld bytes", real);
 }
@@ -429,6 +439,7 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 	seed_used = seed;
 	rng_state = seed;
 	divergences = 0;
+	injected = 0;
 	nops = 0;
 	for (i = 0; i < NSLOTS; i++) {
 		snprintf(slot_paths[i], sizeof(slot_paths[i]), "/tmp/fuzz_slot%u",
@@ -469,8 +480,8 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 		inject_faults(0);
 
 	ok(divergences == 0, "fuzz seed %llu: %lu operations on minors %u..%u, %lu divergences "
-	   "(%.0f operations/s)", (unsigned long long)seed, nops, minor_base,
-	   minor_base + NSLOTS - 1, divergences, (double)nops / t);
+	   "(%.0f operations/s; %lu calls failed by failslab)", (unsigned long long)seed, nops,
+	   minor_base, minor_base + NSLOTS - 1, divergences, (double)nops / t, injected);
 
 	for (i = 0; i < MAXFILES; i++) {
 		if (files[i].fd >= 0) {

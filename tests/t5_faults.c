@@ -103,6 +103,26 @@ static int channel_is(int fd, unsigned long id, const void *want, size_t len)
 	return n == (ssize_t)len && memcmp(buf, want, len) == 0;
 }
 
+/*
+ * Write @msg to @fd with the @n-th injectable call failing: a failed write
+ * must leave channel @id as @old (NULL: absent), a successful one must
+ * have stored @msg. @check is another file of the slot, for the look.
+ */
+static void write_injected(struct walk *w, unsigned int n, int fd, int check,
+			   unsigned long id, const void *msg, size_t len,
+			   const void *old, size_t old_len)
+{
+	long ret;
+	int err, hit;
+
+	inject(n);
+	ret = write(fd, msg, len);
+	err = errno;
+	hit = fired();
+	account(w, hit, ret, err, ret < 0 ? channel_is(check, id, old, old_len) :
+					    channel_is(check, id, msg, len));
+}
+
 /* Writes that create a channel: on failure the channel stays absent. */
 static void walk_create(void)
 {
@@ -115,16 +135,9 @@ static void walk_create(void)
 	fill_msg(msg, sizeof(msg), 1);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
 		unsigned long id = 500000 + n;
-		long ret;
-		int err, hit;
 
 		ioctl(fd, MSG_SLOT_CHANNEL, id);
-		inject(n);
-		ret = write(fd, msg, sizeof(msg));
-		err = errno;
-		hit = fired();
-		account(&w, hit, ret, err,
-			channel_is(check, id, ret < 0 ? NULL : msg, sizeof(msg)));
+		write_injected(&w, n, fd, check, id, msg, sizeof(msg), NULL, 0);
 	}
 	report("write creating a channel", &w);
 	ok(w.efault >= 1 && w.enomem >= 1,
@@ -145,18 +158,11 @@ static void walk_grow(void)
 	fill_msg(msg, sizeof(msg), 2);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
 		unsigned long id = 600000 + n;
-		long ret;
-		int err, hit;
 
 		ioctl(fd, MSG_SLOT_CHANNEL, id);
 		if (write(fd, "s", 1) != 1)
 			die("write a 1-byte message");
-		inject(n);
-		ret = write(fd, msg, sizeof(msg));
-		err = errno;
-		hit = fired();
-		account(&w, hit, ret, err, ret < 0 ? channel_is(check, id, "s", 1) :
-						channel_is(check, id, msg, sizeof(msg)));
+		write_injected(&w, n, fd, check, id, msg, sizeof(msg), "s", 1);
 	}
 	report("write growing a channel to 128 bytes", &w);
 	ok(w.enomem >= 1, "that walk failed the larger channel's allocation (ENOMEM)");
@@ -176,17 +182,9 @@ static void walk_overwrite_and_read(void)
 	fill_msg(old, sizeof(old), 3);
 	fill_msg(msg, sizeof(msg), 4);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
-		long ret;
-		int err, hit;
-
 		if (write(fd, old, sizeof(old)) != sizeof(old))
 			die("write");
-		inject(n);
-		ret = write(fd, msg, sizeof(msg));
-		err = errno;
-		hit = fired();
-		account(&w, hit, ret, err, ret < 0 ? channel_is(check, 700000, old, sizeof(old)) :
-						channel_is(check, 700000, msg, sizeof(msg)));
+		write_injected(&w, n, fd, check, 700000, msg, sizeof(msg), old, sizeof(old));
 	}
 	report("write overwriting in place", &w);
 

@@ -20,8 +20,8 @@
  * already read there from the same writer, and every error must be one
  * the contract allows.
  *
- * Under the debug kernel, failslab fails about 1 in 200 of this
- * process's allocations: open, dup and write may then fail with ENOMEM,
+ * Under the debug kernel, failslab fails about 1 in 10 of the fuzzing
+ * processes' allocations: open, dup and write may then fail with ENOMEM,
  * and the model must stay in step (the call changed nothing).
  *
  * Environment: MS_FUZZ_SEED (default: seed 1, then a fresh seed),
@@ -72,24 +72,36 @@ static int debug_kernel;	/* failslab may be turned on */
 static unsigned long injected;	/* calls failed by failslab, model kept in step */
 static int injecting;		/* failslab is on for this process */
 
+static int make_it_fail = -1;	/* this process's /proc/self/make-it-fail */
+
+/*
+ * Turn failslab on or off for this process. The file is opened once per
+ * process, while nothing fails: opening it with failslab on may fail.
+ */
 static void inject_faults(int on)
 {
-	FILE *f = fopen("/proc/self/make-it-fail", "w");
+	static pid_t opened_by;
 
-	if (!f)
-		die("/proc/self/make-it-fail");
-	fprintf(f, "%d", on);
-	fclose(f);
+	if (opened_by != getpid()) {
+		if (make_it_fail >= 0)
+			close(make_it_fail);	/* the parent's */
+		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+		if (make_it_fail < 0)
+			die("/proc/self/make-it-fail");
+		opened_by = getpid();
+	}
+	if (pwrite(make_it_fail, on ? "1" : "0", 1, 0) != 1)
+		die("write /proc/self/make-it-fail");
 	injecting = on;
 }
 
-/* Under the debug kernel: failslab for tasks that ask, 1 in 200. */
+/* Under the debug kernel: failslab for tasks that ask, 1 in 10. */
 static void setup_failslab(void)
 {
 	static const char *const knobs[][2] = {
 		{ "/sys/kernel/debug/failslab/task-filter", "Y" },
-		{ "/sys/kernel/debug/failslab/probability", "1" },
-		{ "/sys/kernel/debug/failslab/interval", "2" },
+		{ "/sys/kernel/debug/failslab/probability", "10" },
+		{ "/sys/kernel/debug/failslab/interval", "1" },
 		{ "/sys/kernel/debug/failslab/times", "-1" },
 		{ "/sys/kernel/debug/failslab/verbose", "0" },
 		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
@@ -651,7 +663,7 @@ int main(void)
 	if (kernel && strcmp(kernel, "debug") == 0) {
 		debug_kernel = 1;
 		setup_failslab();
-		printf("# failslab: about 1 in 200 allocations of the fuzzing processes fail\n");
+		printf("# failslab: about 1 in 10 allocations of the fuzzing processes fail\n");
 	}
 
 	if (env_seed && *env_seed) {

@@ -141,7 +141,7 @@ struct ms_file {
 	struct ms_slot *slot;
 	u32 channel;
 	u32 read_gen;
-	spinlock_t watch_lock;	/* see @watch_lock above */
+	spinlock_t watch_lock;	/* orders the moves of @watcher */
 	u32 watched;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;

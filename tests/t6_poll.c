@@ -73,11 +73,19 @@ static pid_t spawn_writer(pid_t wait_for, unsigned int minor, unsigned long id, 
 	return pid;
 }
 
-static int reaped_ok(pid_t pid)
+/* Wait for @pid: its exit code, or -1 if it did not exit normally. */
+static int exit_code(pid_t pid)
 {
 	int status;
 
-	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int reaped_ok(pid_t pid)
+{
+	return exit_code(pid) == 0;
 }
 
 static void test_poll_basics(void)
@@ -318,7 +326,7 @@ static void test_follow(int nul)
 {
 	const char end = nul ? '\0' : '\n';
 	unsigned long id = nul ? 51 : 50;
-	int status, in_order = 1, i;
+	int in_order = 1, i;
 	char want[32], idstr[16];
 	char *argv[6];
 	struct child c;
@@ -351,32 +359,39 @@ static void test_follow(int nul)
 	ok(in_order, "--follow%s prints three messages from another process, in order, each ending in %s",
 	   nul ? " -0" : "", nul ? "NUL" : "a newline");
 	kill(c.pid, SIGTERM);
-	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "--follow exits 0 on SIGTERM");
+	ok(reaped_ok(c.pid), "--follow exits 0 on SIGTERM");
 	close(c.out);
+}
+
+/* Run @argv with @len bytes of @in on its standard input: its exit code. */
+static int run_with_stdin(char *const argv[], const void *in, size_t len)
+{
+	struct child c;
+	int p[2];
+
+	if (pipe(p) < 0)
+		die("pipe");
+	if (write(p[1], in, len) != (ssize_t)len)
+		die("write pipe");
+	close(p[1]);
+	c = spawn(argv, p[0]);
+	close(p[0]);
+	close(c.out);
+	return exit_code(c.pid);
 }
 
 static void test_stdin(void)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN], big[MSG_SLOT_MAX_LEN + 1], got[MSG_SLOT_MAX_LEN];
 	char *sender[] = { SENDER, (char *)slot_path(MINOR), "60", "-", NULL };
-	int in[2], status, fd, i;
-	struct child c;
+	int fd, i;
 
 	for (i = 0; i < MSG_SLOT_MAX_LEN; i++)
 		msg[i] = (unsigned char)(i * 7);
 	msg[0] = 0;
 	msg[100] = 0;
-	if (pipe(in) < 0)
-		die("pipe");
-	if (write(in[1], msg, sizeof(msg)) != sizeof(msg))
-		die("write pipe");
-	close(in[1]);
-	c = spawn(sender, in[0]);
-	close(in[0]);
-	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "message_sender DEV 60 - sends standard input");
-	close(c.out);
+	is_int(run_with_stdin(sender, msg, sizeof(msg)), 0,
+	       "message_sender DEV 60 - sends standard input");
 	fd = must_open_chan(MINOR, 60);
 	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
 	   "128 bytes holding NULs arrive byte for byte");
@@ -392,27 +407,11 @@ static void test_stdin(void)
 	}
 
 	memset(big, 'b', sizeof(big));
-	if (pipe(in) < 0)
-		die("pipe");
-	if (write(in[1], big, sizeof(big)) != sizeof(big))
-		die("write pipe");
-	close(in[1]);
-	c = spawn(sender, in[0]);
-	close(in[0]);
-	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
-	   "129 bytes on standard input: exit 1");
-	close(c.out);
+	is_int(run_with_stdin(sender, big, sizeof(big)), 1, "129 bytes on standard input: exit 1");
 	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
 	   "and nothing was sent");
 
-	if (pipe(in) < 0)
-		die("pipe");
-	close(in[1]);
-	c = spawn(sender, in[0]);
-	close(in[0]);
-	ok(waitpid(c.pid, &status, 0) == c.pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
-	   "empty standard input: exit 1");
-	close(c.out);
+	is_int(run_with_stdin(sender, "", 0), 1, "empty standard input: exit 1");
 	close(fd);
 }
 

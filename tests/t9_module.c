@@ -189,11 +189,22 @@ static int counters_are(long slots, long channels, long bytes)
 	return 0;
 }
 
+/* Write @msg to channels @first..@last through @fd. */
+static void write_channels(int fd, unsigned long first, unsigned long last, const char *msg)
+{
+	unsigned long id;
+
+	for (id = first; id <= last; id++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 ||
+		    write(fd, msg, strlen(msg)) != (ssize_t)strlen(msg))
+			die("write channel %lu", id);
+	}
+}
+
 static void test_counters_and_limit(void)
 {
 	unsigned char big[100];
 	int a, b;
-	unsigned long id;
 
 	is_int(module_unload(), 0, "unload");
 	is_int(module_load("max_channels=3"), 0, "insmod max_channels=3");
@@ -207,11 +218,7 @@ static void test_counters_and_limit(void)
 	memset(big, 'b', sizeof(big));
 	is_int(write(a, big, sizeof(big)), 100, "overwritten by 100 bytes (a larger channel)");
 	ok(counters_are(1, 1, 100), "debugfs: still 1 channel, 100 bytes");
-	for (id = 2; id <= 3; id++) {
-		ioctl(a, MSG_SLOT_CHANNEL, id);
-		if (write(a, "xyz", 3) != 3)
-			die("write");
-	}
+	write_channels(a, 2, 3, "xyz");
 	ok(counters_are(1, 3, 106), "channels 2 and 3: 3 channels, 106 bytes");
 	is_int(ioctl(a, MSG_SLOT_CHANNEL, 4UL), 0, "select a 4th channel");
 	is_errno(write(a, "no room", 7), ENOSPC, "creating a 4th channel past max_channels=3: ENOSPC");
@@ -220,11 +227,7 @@ static void test_counters_and_limit(void)
 	is_int(ioctl(a, MSG_SLOT_CHANNEL, 3UL), 0, "channel 3");
 	is_int(write(a, "still works", 11), 11, "existing channels can still be overwritten");
 	b = must_open_chan(1, 1);
-	for (id = 1; id <= 3; id++) {
-		ioctl(b, MSG_SLOT_CHANNEL, id);
-		if (write(b, "s", 1) != 1)
-			die("write");
-	}
+	write_channels(b, 1, 3, "s");
 	ok(counters_are(2, 6, 117), "the limit is per slot: 3 more channels on minor 1");
 	ioctl(b, MSG_SLOT_CHANNEL, 4UL);
 	is_errno(write(b, "s", 1), ENOSPC, "and its 4th: ENOSPC");
@@ -234,11 +237,7 @@ static void test_counters_and_limit(void)
 	is_int(module_load("max_channels=0"), 0, "insmod max_channels=0 (no limit)");
 	ok(counters_are(0, 0, 0), "debugfs: a reloaded module holds nothing");
 	a = must_open_chan(0, 1);
-	for (id = 1; id <= 5; id++) {
-		ioctl(a, MSG_SLOT_CHANNEL, id);
-		if (write(a, "u", 1) != 1)
-			die("write");
-	}
+	write_channels(a, 1, 5, "u");
 	ok(counters_are(1, 5, 5), "max_channels=0: 5 channels on one slot");
 	close(a);
 }

@@ -122,10 +122,19 @@ struct ms_slot {
 };
 
 /*
- * What the module holds, for debugfs: slots, channels (each holds a
- * message from its creation on) and the bytes of those messages.
+ * What the module holds, shown in debugfs: slots, channels, and the bytes
+ * of their messages. A channel is created by its first message and keeps
+ * one from then on, so channels also counts the messages held. Per-CPU,
+ * so that writers on different CPUs do not share a cache line for them.
  */
-static struct percpu_counter ms_nslots, ms_nchannels, ms_nbytes;
+enum ms_counter { MS_SLOTS, MS_CHANNELS, MS_BYTES, MS_NR_COUNTERS };
+static const char *const ms_counter_names[MS_NR_COUNTERS] = {
+	[MS_SLOTS] = "slots",
+	[MS_CHANNELS] = "channels",
+	[MS_BYTES] = "bytes",
+};
+
+static struct percpu_counter ms_counters[MS_NR_COUNTERS];
 
 /**
  * struct ms_file - the state of one open file
@@ -312,8 +321,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 							&fresh->node,
 							ms_channel_params);
 		if (!old) {
-			percpu_counter_inc(&ms_nchannels);
-			percpu_counter_add(&ms_nbytes, len);
+			percpu_counter_inc(&ms_counters[MS_CHANNELS]);
+			percpu_counter_add(&ms_counters[MS_BYTES], len);
 			return 1;
 		}
 		atomic_dec(&slot->nchannels);
@@ -326,7 +335,7 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 		ret = -EAGAIN;
 	} else if (len <= chan->cap) {
 		if (len != chan->len)
-			percpu_counter_add(&ms_nbytes, (s32)len - chan->len);
+			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
 		memcpy(chan->data, msg, len);
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
@@ -338,7 +347,7 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
-			percpu_counter_add(&ms_nbytes, (s32)len - chan->len);
+			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
 			chan->dead = true;
 			ret = 1;
 		}
@@ -546,7 +555,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old) {
-		percpu_counter_inc(&ms_nslots);
+		percpu_counter_inc(&ms_counters[MS_SLOTS]);
 		return slot;
 	}
 	err = xa_err(old);
@@ -778,6 +787,14 @@ static char *ms_devnode(MS_DEVNODE_CONST struct device *dev, umode_t *m)
 
 static struct class *ms_class;
 
+/* Remove the first @count nodes ms_nodes_create() made, and the class. */
+static void ms_nodes_remove(unsigned int count)
+{
+	while (count--)
+		device_destroy(ms_class, MKDEV(major, count));
+	class_destroy(ms_class);
+}
+
 /**
  * ms_nodes_create() - make /dev/message_slot0 .. nodes-1 through a class
  *
@@ -787,7 +804,6 @@ static int ms_nodes_create(void)
 {
 	struct device *dev;
 	unsigned int i;
-	int ret;
 
 	if (!nodes)
 		return 0;
@@ -800,28 +816,17 @@ static int ms_nodes_create(void)
 		dev = device_create(ms_class, NULL, MKDEV(major, i), NULL,
 				    MSG_SLOT_DEVICE_NAME "%u", i);
 		if (IS_ERR(dev)) {
-			ret = PTR_ERR(dev);
-			goto destroy_devices;
+			ms_nodes_remove(i);
+			return PTR_ERR(dev);
 		}
 	}
 	return 0;
-
-destroy_devices:
-	while (i--)
-		device_destroy(ms_class, MKDEV(major, i));
-	class_destroy(ms_class);
-	return ret;
 }
 
 static void ms_nodes_destroy(void)
 {
-	unsigned int i;
-
-	if (!nodes)
-		return;
-	for (i = 0; i < nodes; i++)
-		device_destroy(ms_class, MKDEV(major, i));
-	class_destroy(ms_class);
+	if (nodes)
+		ms_nodes_remove(nodes);
 }
 
 static int ms_counter_get(void *data, u64 *val)
@@ -839,23 +844,38 @@ static struct dentry *ms_debugfs;
  */
 static void ms_debugfs_create(void)
 {
+	int i;
+
 	ms_debugfs = debugfs_create_dir(MSG_SLOT_DEVICE_NAME, NULL);
-	debugfs_create_file_unsafe("slots", 0444, ms_debugfs, &ms_nslots,
-				   &ms_counter_fops);
-	debugfs_create_file_unsafe("channels", 0444, ms_debugfs, &ms_nchannels,
-				   &ms_counter_fops);
-	/* Every channel holds a message, from the write that created it. */
-	debugfs_create_file_unsafe("messages", 0444, ms_debugfs, &ms_nchannels,
-				   &ms_counter_fops);
-	debugfs_create_file_unsafe("bytes", 0444, ms_debugfs, &ms_nbytes,
-				   &ms_counter_fops);
+	for (i = 0; i < MS_NR_COUNTERS; i++)
+		debugfs_create_file_unsafe(ms_counter_names[i], 0444, ms_debugfs,
+					   &ms_counters[i], &ms_counter_fops);
 }
 
-static void ms_counters_destroy(void)
+/* Destroy the first @count counters. */
+static void ms_counters_destroy(int count)
 {
-	percpu_counter_destroy(&ms_nbytes);
-	percpu_counter_destroy(&ms_nchannels);
-	percpu_counter_destroy(&ms_nslots);
+	while (count--)
+		percpu_counter_destroy(&ms_counters[count]);
+}
+
+/**
+ * ms_counters_create() - set up every counter at 0
+ *
+ * Return: 0, or -ENOMEM with nothing left behind.
+ */
+static int ms_counters_create(void)
+{
+	int i, ret;
+
+	for (i = 0; i < MS_NR_COUNTERS; i++) {
+		ret = percpu_counter_init(&ms_counters[i], 0, GFP_KERNEL);
+		if (ret) {
+			ms_counters_destroy(i);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -875,14 +895,10 @@ static int __init ms_init(void)
 	for (i = 0; i < ARRAY_SIZE(ms_waiters); i++)
 		init_waitqueue_head(&ms_waiters[i]);
 
-	ret = percpu_counter_init(&ms_nslots, 0, GFP_KERNEL);
-	if (!ret)
-		ret = percpu_counter_init(&ms_nchannels, 0, GFP_KERNEL);
-	if (!ret)
-		ret = percpu_counter_init(&ms_nbytes, 0, GFP_KERNEL);
+	ret = ms_counters_create();
 	if (ret) {
 		pr_err("cannot allocate the counters\n");
-		goto destroy_counters;
+		return ret;
 	}
 
 	ms_channel_cache = kmem_cache_create("message_slot_channel",
@@ -918,7 +934,7 @@ unregister_chrdev:
 destroy_cache:
 	kmem_cache_destroy(ms_channel_cache);
 destroy_counters:
-	ms_counters_destroy();
+	ms_counters_destroy(MS_NR_COUNTERS);
 	return ret;
 }
 
@@ -936,7 +952,7 @@ static void __exit ms_exit(void)
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();
 	kmem_cache_destroy(ms_channel_cache);
-	ms_counters_destroy();
+	ms_counters_destroy(MS_NR_COUNTERS);
 }
 
 module_init(ms_init);

@@ -3,17 +3,15 @@
  * The interface shared by the message_slot module and the programs that
  * use it.
  *
- * It compiles in kernel code (under __KERNEL__) and in C11 user code: it
- * includes only the ioctl number macros of the side it is built for.
+ * Like the kernel's own uapi headers, it includes only <linux/ioctl.h> and
+ * <linux/types.h>, which kernel code and user programs (through the
+ * kernel's installed headers) both have.
  */
 #ifndef MESSAGE_SLOT_H
 #define MESSAGE_SLOT_H
 
-#ifdef __KERNEL__
 #include <linux/ioctl.h>
-#else
-#include <sys/ioctl.h>
-#endif
+#include <linux/types.h>
 
 /* The character device major number the module registers by default. */
 #define MSG_SLOT_MAJOR 240
@@ -25,7 +23,7 @@
  * ioctl(fd, MSG_SLOT_CHANNEL, id): select channel @id (1 to 4294967295) for
  * this open file. The id is passed by value, not through a pointer.
  */
-#define MSG_SLOT_CHANNEL _IOW(MSG_SLOT_MAJOR, 0, unsigned int)
+#define MSG_SLOT_CHANNEL _IOW(MSG_SLOT_MAJOR, 0, __u32)
 
 /* The largest message, in bytes. The smallest is one byte. */
 #define MSG_SLOT_MAX_LEN 128

@@ -15,31 +15,42 @@
 # make dkms-install / dkms-uninstall  (root)
 # make clean
 # sudo make load / sudo make unload   on a machine you can crash
+#
+# The project's facts live here once; scripts ask for them with
+# make print-sources, print-version, print-krel, print-cflags.
 
 # The kernel to build for: the running one, else Debian's installed headers.
-DEB_KREL := $(shell tests/debian-kernel 2>/dev/null)
+DEB_KREL := $(shell scripts/debian-kernel 2>/dev/null)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		    $(if $(DEB_KREL),/usr/src/linux-headers-$(DEB_KREL)))
 KREL = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
+# What the module is built from: everything a DKMS tree needs.
+MODULE_SOURCES := Kbuild dkms.conf message_slot.c message_slot.h message_slot_compat.h
+
+# The version's one home is dkms.conf, which Kbuild reads (src is the
+# directory kbuild would give it).
+src := $(CURDIR)
+include Kbuild
+VERSION := $(MS_VERSION)
+
 CC ?= cc
+# The one set of flags for user-space code: the programs and the tests.
 CFLAGS ?= -O3 -Wall -Wextra -std=c11
 PROGS := message_sender message_reader
 # Debian kernel flavour for make test: amd64, or rt for PREEMPT_RT.
 FLAVOUR ?= amd64
-NODES ?= 0 1 2 3
+NODES ?= 4
 
 PREFIX ?= /usr/local
 UDEVDIR ?= /etc/udev/rules.d
 GROUP ?= msgslot
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/message_slot-$(VERSION)
-MODULE_SOURCES := Kbuild dkms.conf message_slot.c message_slot.h message_slot_compat.h
-RULES := 60-message_slot.rules
+RULES := packaging/60-message_slot.rules
 
-.PHONY: all module clean test test-debug demo bench fuzz check load unload \
+.PHONY: all module tests clean test test-debug demo bench fuzz check load unload \
 	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
-	print-krel
+	print-krel print-sources print-version print-cflags
 
 all: module $(PROGS)
 
@@ -50,39 +61,45 @@ module:
 $(PROGS): %: %.c message_slot.h message_slot_cli.h
 	$(CC) $(CFLAGS) -o $@ $<
 
+# The programs that run in the VM: the tests, the two programs and the
+# benchmark, static, into OUTPUT (tests/Makefile).
+OUTPUT ?= $(CURDIR)/build/tests
+tests:
+	$(MAKE) -C tests CC="$(CC)" CFLAGS="$(CFLAGS)" OUTPUT="$(abspath $(OUTPUT))"
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -f $(PROGS)
 	rm -rf build
 
 test:
-	FLAVOUR=$(FLAVOUR) tests/vm.sh test
+	FLAVOUR=$(FLAVOUR) tests/vm/run.sh test
 
 test-debug:
-	MS_KERNEL=debug tests/vm.sh test
+	MS_KERNEL=debug tests/vm/run.sh test
 
 demo:
-	tests/vm.sh demo
+	tests/vm/run.sh demo
 
 bench:
-	tests/vm.sh bench
+	tests/vm/run.sh bench
 
 # make fuzz [SEED=N] [OPS=N]: the model-based fuzzer alone, 10 000 000
 # operations by default; SEED= replays a seed that diverged.
 fuzz:
-	SEED=$(SEED) OPS=$(OPS) tests/vm.sh fuzz
+	SEED=$(SEED) OPS=$(OPS) tests/vm/run.sh fuzz
 
 check:
-	KDIR=$(KDIR) tests/check.sh
+	KDIR=$(KDIR) scripts/check.sh
 
 # The udev rule, with the group of the GROUP variable.
 install-rules:
 	install -d $(DESTDIR)$(UDEVDIR)
-	sed 's/GROUP="msgslot"/GROUP="$(GROUP)"/' $(RULES) >$(DESTDIR)$(UDEVDIR)/$(RULES)
-	chmod 0644 $(DESTDIR)$(UDEVDIR)/$(RULES)
+	sed 's/GROUP="msgslot"/GROUP="$(GROUP)"/' $(RULES) >$(DESTDIR)$(UDEVDIR)/$(notdir $(RULES))
+	chmod 0644 $(DESTDIR)$(UDEVDIR)/$(notdir $(RULES))
 
 uninstall-rules:
-	rm -f $(DESTDIR)$(UDEVDIR)/$(RULES)
+	rm -f $(DESTDIR)$(UDEVDIR)/$(notdir $(RULES))
 
 # The module (kbuild's modules_install, then depmod), the programs, the
 # header and the udev rule.
@@ -114,11 +131,19 @@ dkms-uninstall: uninstall-rules
 print-krel:
 	@echo $(KREL)
 
-# For a machine you can afford to crash: load the module, make nodes.
+print-sources:
+	@echo $(MODULE_SOURCES)
+
+print-version:
+	@echo $(VERSION)
+
+print-cflags:
+	@echo $(CFLAGS)
+
+# For a machine you can afford to crash: load the module with NODES nodes
+# (/dev/message_slot0 ..), made by the module itself, open to everyone.
 load: all
-	insmod message_slot.ko
-	for n in $(NODES); do mknod -m 0666 /dev/message_slot$$n c 240 $$n; done
+	insmod message_slot.ko nodes=$(NODES) mode=0666
 
 unload:
-	for n in $(NODES); do rm -f /dev/message_slot$$n; done
 	rmmod message_slot

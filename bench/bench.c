@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "common.h"
+#include "../tests/common.h"
 
 #define ROUNDS 7
 #define MSG 64

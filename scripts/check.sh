@@ -6,14 +6,14 @@
 #    inside linux-source-6.1's tarball: extracted once into the cache)
 #  - sparse (C=2) and W=1 through kbuild, warnings as errors
 #  - the kernel-doc checker on message_slot.c
-#  - gcc -fanalyzer and cppcheck on the programs and the tests
+#  - gcc -fanalyzer (the programs' own CFLAGS, through make tests) and
+#    cppcheck on the programs, the tests and the benchmark
 # Ends with "N passed, N failed".
 set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
+. "$(dirname "$0")/lib.sh"
+cd "$MS_ROOT"
 kdir=${KDIR:?KDIR: the kernel build tree}
-tarball=/usr/src/linux-source-6.1.tar.xz
+need_packages "$MS_SOURCE_PACKAGE" xz-utils sparse cppcheck perl gcc gcc-multilib make
 passed=0
 failed=0
 
@@ -31,13 +31,13 @@ check() {
 	fi
 }
 
-checkpatch=$cache/checkpatch/checkpatch.pl
+checkpatch=$MS_CACHE/checkpatch/checkpatch.pl
 if [ ! -f "$checkpatch" ]; then
-	[ -r "$tarball" ] || { echo "check.sh: no $tarball: install linux-source-6.1" >&2; exit 1; }
-	mkdir -p "$cache/checkpatch"
-	tar -xJf "$tarball" -C "$cache/checkpatch" --strip-components=2 \
-		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
+	mkdir -p "$MS_CACHE/checkpatch"
+	tar -xJf "$MS_SOURCE_TARBALL" -C "$MS_CACHE/checkpatch" --strip-components=2 \
+		"$MS_SOURCE_PACKAGE/scripts/checkpatch.pl" "$MS_SOURCE_PACKAGE/scripts/spelling.txt" \
+		"$MS_SOURCE_PACKAGE/scripts/const_structs.checkpatch" ||
+		fail "cannot extract checkpatch.pl from $MS_SOURCE_TARBALL"
 fi
 check "checkpatch --strict: message_slot.c message_slot.h" \
 	perl "$checkpatch" --strict --no-tree -q -f message_slot.c message_slot.h
@@ -46,12 +46,13 @@ check "checkpatch --strict: message_slot_compat.h (LINUX_VERSION_CODE allowed)" 
 	perl "$checkpatch" --strict --no-tree -q --ignore LINUX_VERSION_CODE -f message_slot_compat.h
 
 # kbuild with sparse and W=1 in a copy, so that the tree's build stays.
-build=$root/build/check
+build=$MS_ROOT/build/check
 rm -rf "$build"
-mkdir -p "$build"
-cp message_slot.[ch] message_slot_compat.h Kbuild dkms.conf "$build/"
+mkdir -p "$build/module"
+# shellcheck disable=SC2046 # a list of file names
+cp $(ms_make_var sources) "$build/module/"
 sparse_build() {
-	make -s -C "$kdir" M="$build" C=2 W=1 KCFLAGS=-Werror modules 2>&1 |
+	make -s -C "$kdir" M="$build/module" C=2 W=1 KCFLAGS=-Werror modules 2>&1 |
 		grep -v -e '^Skipping BTF generation' -e '^  '
 	return "${PIPESTATUS[0]}"
 }
@@ -66,17 +67,14 @@ kernel_doc() {
 }
 check "kernel-doc -v -Werror: message_slot.c" kernel_doc
 
-user_sources=(message_sender.c message_reader.c tests/*.c)
 analyze() {
-	local f
-	for f in "${user_sources[@]}"; do
-		gcc -fanalyzer -std=c11 -Wall -Wextra -Werror -O2 -pthread -c "$f" -o /dev/null || return 1
-	done
+	make -s --no-print-directory tests OUTPUT="$build/analyzer" \
+		CFLAGS="$(ms_make_var cflags) -fanalyzer -Werror"
 }
-check "gcc -fanalyzer: programs and tests" analyze
-check "cppcheck: programs and tests" \
+check "gcc -fanalyzer: programs, tests and benchmark (make tests)" analyze
+check "cppcheck: programs, tests and benchmark" \
 	cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
-	--std=c11 --inline-suppr "${user_sources[@]}"
+	--std=c11 --inline-suppr message_sender.c message_reader.c tests/*.c bench/*.c
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,8 +11,8 @@
 #     dkms-uninstall (dkms remove --all): nothing of ours is left.
 # Ends with "N passed, N failed".
 set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+. "$(dirname "$0")/../scripts/lib.sh"
+cd "$MS_ROOT"
 passed=0
 failed=0
 check() { # check DESCRIPTION COMMAND...
@@ -26,10 +26,11 @@ check() { # check DESCRIPTION COMMAND...
 		failed=$((failed + 1))
 	fi
 }
-[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || fail "run as root"
+need_packages make gcc kmod dkms linux-headers-amd64
 
-krel=$(make -s --no-print-directory -f Makefile print-krel)
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+krel=$(ms_make_var krel)
+version=$(ms_make_var version)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 

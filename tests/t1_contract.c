@@ -286,18 +286,15 @@ static void test_many_channels(void)
 	close(fd);
 }
 
-int main(void)
-{
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	test_no_channel();
-	test_ioctl();
-	test_sizes();
-	test_content();
-	test_bad_buffers();
-	test_files();
-	test_slots();
-	test_persistence();
-	test_stream();
-	test_many_channels();
-	return tap_done();
-}
+TAP_MAIN(
+	TAP_CASE(test_no_channel, 30),
+	TAP_CASE(test_ioctl, 30),
+	TAP_CASE(test_sizes, 30),
+	TAP_CASE(test_content, 30),
+	TAP_CASE(test_bad_buffers, 30),
+	TAP_CASE(test_files, 30),
+	TAP_CASE(test_slots, 30),
+	TAP_CASE(test_persistence, 30),
+	TAP_CASE(test_stream, 30),
+	TAP_CASE(test_many_channels, 120),
+)

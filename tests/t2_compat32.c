@@ -7,12 +7,11 @@
 
 #include "common.h"
 
-int main(void)
+static void test_compat_ioctl(void)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN];
 	int fd;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	ok(sizeof(long) == 4, "this test is a 32-bit program (long is %zu bytes)", sizeof(long));
 	fd = open(slot_path(0), O_RDWR);
 	if (fd < 0)
@@ -29,5 +28,8 @@ int main(void)
 	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 4294967295u), 0, "back to channel 4294967295");
 	is_int(read(fd, b, sizeof(b)), 6, "its message is still there");
 	close(fd);
-	return tap_done();
 }
+
+TAP_MAIN(
+	TAP_CASE(test_compat_ioctl, 30),
+)

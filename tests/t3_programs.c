@@ -1,76 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * t3_programs.c - message_sender and message_reader: output bytes, exit
- * codes and error messages.
+ * codes and error messages, --help, message_sender's "-" (standard
+ * input) and message_reader --follow.
  */
 #define _GNU_SOURCE
 
-#include <poll.h>
-#include <sys/wait.h>
+#include <signal.h>
 
 #include "common.h"
 
-#define SENDER "/bin/message_sender"
-#define READER "/bin/message_reader"
-
-struct result {
-	int status;		/* exit code, or 128 + signal */
-	size_t out_len;
-	char out[1024];
-	char err[1024];
-};
-
-/* Read what is left on @fd into @buf (NUL-terminated); returns the length. */
-static size_t slurp(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	return len;
-}
-
-/*
- * Run @argv with stdin from /dev/null, stdout to @out_path (a pipe if
- * NULL) and stderr to a pipe. The outputs are small, so reading them
- * after the child exits cannot deadlock.
- */
-static void run_to(struct result *r, const char *out_path, char *const argv[])
-{
-	int out[2], err[2], status;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	if (pipe(out) < 0 || pipe(err) < 0)
-		die("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int o = out_path ? open(out_path, O_WRONLY) : out[1];
-
-		dup2(in, 0);
-		dup2(o, 1);
-		dup2(err[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	if (waitpid(pid, &status, 0) < 0)
-		die("waitpid");
-	r->out_len = slurp(out[0], r->out, sizeof(r->out));
-	slurp(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-#define RUN(r, ...) run_to(r, NULL, (char *const[]){ __VA_ARGS__, NULL })
+/* The slots the programs are pointed at; slot_path() makes the nodes. */
+#define DEV "/dev/message_slot0"
+#define DEV255 "/dev/message_slot255"
 
 /* The program failed cleanly: exit 1, nothing on stdout, @msg on stderr. */
 static void fails_with(const struct result *r, const char *msg, const char *what)
@@ -99,17 +41,18 @@ static void test_usage(void)
 {
 	struct result r;
 
+	slot_path(0);
 	RUN(&r, SENDER);
 	fails_with(&r, "usage: message_sender DEVICE CHANNEL MESSAGE", "sender with no arguments");
-	RUN(&r, SENDER, "/dev/message_slot0", "1");
+	RUN(&r, SENDER, DEV, "1");
 	fails_with(&r, "usage:", "sender with 2 arguments");
-	RUN(&r, SENDER, "/dev/message_slot0", "1", "a", "b");
+	RUN(&r, SENDER, DEV, "1", "a", "b");
 	fails_with(&r, "usage:", "sender with 4 arguments");
 	RUN(&r, READER);
 	fails_with(&r, "usage: message_reader [--follow [-0]] DEVICE CHANNEL", "reader with no arguments");
-	RUN(&r, READER, "/dev/message_slot0");
+	RUN(&r, READER, DEV);
 	fails_with(&r, "usage:", "reader with 1 argument");
-	RUN(&r, READER, "/dev/message_slot0", "1", "x");
+	RUN(&r, READER, DEV, "1", "x");
 	fails_with(&r, "usage:", "reader with 3 arguments");
 }
 
@@ -123,12 +66,13 @@ static void test_bad_channels(void)
 	char what[64];
 	size_t i;
 
+	slot_path(0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(what, sizeof(what), "sender channel '%s'", bad[i]);
-		RUN(&r, SENDER, "/dev/message_slot0", (char *)bad[i], "msg");
+		RUN(&r, SENDER, DEV, (char *)bad[i], "msg");
 		fails_with(&r, "invalid channel", what);
 		snprintf(what, sizeof(what), "reader channel '%s'", bad[i]);
-		RUN(&r, READER, "/dev/message_slot0", (char *)bad[i]);
+		RUN(&r, READER, DEV, (char *)bad[i]);
 		fails_with(&r, "invalid channel", what);
 	}
 }
@@ -140,31 +84,32 @@ static void test_round_trips(void)
 	struct result r;
 	int fd;
 
-	RUN(&r, SENDER, "/dev/message_slot0", "4294967295", "hello");
+	slot_path(0);
+	RUN(&r, SENDER, DEV, "4294967295", "hello");
 	succeeds_with(&r, "", 0, "sender to channel 4294967295");
-	RUN(&r, READER, "/dev/message_slot0", "4294967295");
+	RUN(&r, READER, DEV, "4294967295");
 	succeeds_with(&r, "hello", 5, "reader prints the message with no newline");
 
 	fd = must_open_chan(0, MS_MAX_ID);
 	is_int(read(fd, bin, sizeof(bin)), 5, "the sender wrote 5 bytes: no terminating NUL");
 	close(fd);
 
-	RUN(&r, SENDER, "/dev/message_slot0", "0007", "leading zeros");
+	RUN(&r, SENDER, DEV, "0007", "leading zeros");
 	succeeds_with(&r, "", 0, "sender channel '0007'");
-	RUN(&r, READER, "/dev/message_slot0", "7");
+	RUN(&r, READER, DEV, "7");
 	succeeds_with(&r, "leading zeros", 13, "reader channel 7 gets what was sent to 0007");
 
 	memset(msg128, 'm', MSG_SLOT_MAX_LEN);
 	msg128[MSG_SLOT_MAX_LEN] = '\0';
-	RUN(&r, SENDER, "/dev/message_slot0", "8", msg128);
+	RUN(&r, SENDER, DEV, "8", msg128);
 	succeeds_with(&r, "", 0, "sender with a 128-byte message");
 	msg128[MSG_SLOT_MAX_LEN] = 'm';
 	msg128[MSG_SLOT_MAX_LEN + 1] = '\0';
-	RUN(&r, SENDER, "/dev/message_slot0", "8", msg128);
+	RUN(&r, SENDER, DEV, "8", msg128);
 	fails_with(&r, "message_sender: write: Message too long", "sender with a 129-byte message");
-	RUN(&r, SENDER, "/dev/message_slot0", "8", "");
+	RUN(&r, SENDER, DEV, "8", "");
 	fails_with(&r, "message_sender: write: Message too long", "sender with an empty message");
-	RUN(&r, READER, "/dev/message_slot0", "8");
+	RUN(&r, READER, DEV, "8");
 	succeeds_with(&r, msg128, MSG_SLOT_MAX_LEN, "the 128-byte message survives the failed sends");
 
 	fill_msg(bin, sizeof(bin), 9);
@@ -173,7 +118,7 @@ static void test_round_trips(void)
 	fd = must_open_chan(0, 9);
 	is_int(write(fd, bin, sizeof(bin)), MSG_SLOT_MAX_LEN, "a binary message with NULs");
 	close(fd);
-	RUN(&r, READER, "/dev/message_slot0", "9");
+	RUN(&r, READER, DEV, "9");
 	succeeds_with(&r, bin, sizeof(bin), "reader writes binary messages byte for byte");
 }
 
@@ -181,7 +126,8 @@ static void test_failing_steps(void)
 {
 	struct result r;
 
-	RUN(&r, READER, "/dev/message_slot0", "123456");
+	slot_path(0);
+	RUN(&r, READER, DEV, "123456");
 	fails_with(&r, "message_reader: read: Resource temporarily unavailable",
 		   "reader on an empty channel");
 	RUN(&r, READER, "/dev/no_such_slot", "1");
@@ -197,17 +143,139 @@ static void test_failing_steps(void)
 	fails_with(&r, "message_reader: ioctl MSG_SLOT_CHANNEL 1: Inappropriate ioctl for device",
 		   "reader on a device that is not a slot");
 
-	run_to(&r, "/dev/full", (char *const[]){ READER, "/dev/message_slot0", "7", NULL });
+	run_prog(&r, NULL, 0, "/dev/full", (char *const[]){ READER, DEV, "7", NULL });
 	fails_with(&r, "message_reader: write to standard output: No space left on device",
 		   "reader whose standard output fails");
 }
 
-int main(void)
+static void test_help(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	test_usage();
-	test_bad_channels();
-	test_round_trips();
-	test_failing_steps();
-	return tap_done();
+	struct result r;
+
+	RUN(&r, SENDER, "--help");
+	ok(r.status == 0 && strncmp(r.out, "usage: message_sender", 21) == 0 && !r.err[0],
+	   "message_sender --help prints the usage on stdout and exits 0");
+	RUN(&r, READER, "--help");
+	ok(r.status == 0 && strncmp(r.out, "usage: message_reader", 21) == 0 && !r.err[0],
+	   "message_reader --help prints the usage on stdout and exits 0");
 }
+
+static void test_stdin(void)
+{
+	unsigned char msg[MSG_SLOT_MAX_LEN], big[MSG_SLOT_MAX_LEN + 1], got[MSG_SLOT_MAX_LEN];
+	char *sender[] = { SENDER, DEV255, "60", "-", NULL };
+	struct result r;
+	int fd, i;
+
+	for (i = 0; i < MSG_SLOT_MAX_LEN; i++)
+		msg[i] = (unsigned char)(i * 7);
+	msg[0] = 0;
+	msg[100] = 0;
+	slot_path(255);
+	run_prog(&r, msg, sizeof(msg), NULL, sender);
+	succeeds_with(&r, "", 0, "message_sender DEV 60 - sends standard input");
+	fd = must_open_chan(255, 60);
+	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
+	   "128 bytes holding NULs arrive byte for byte");
+	RUN(&r, READER, DEV255, "60");
+	succeeds_with(&r, msg, sizeof(msg), "message_reader returns them byte for byte");
+
+	memset(big, 'b', sizeof(big));
+	run_prog(&r, big, sizeof(big), NULL, sender);
+	fails_with(&r, "standard input holds more than 128 bytes: nothing sent",
+		   "129 bytes on standard input");
+	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
+	   "and nothing was sent");
+	run_prog(&r, "", 0, NULL, sender);
+	fails_with(&r, "standard input is empty: nothing sent", "empty standard input");
+	close(fd);
+}
+
+/* Read exactly @len bytes of @fd: the follower's output, as it comes. */
+static int expect(int fd, const char *want, size_t len)
+{
+	char got[256] = "";
+	size_t n = 0;
+
+	while (n < len) {
+		ssize_t r = read(fd, got + n, len - n);
+
+		if (r <= 0)
+			return 0;
+		n += (size_t)r;
+	}
+	return memcmp(got, want, len) == 0;
+}
+
+static int send_msg(unsigned long id, const char *msg, size_t len)
+{
+	int fd = open_chan(255, id);
+	int sent = fd >= 0 && write(fd, msg, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	return sent;
+}
+
+static void follow(int nul)
+{
+	const char end = nul ? '\0' : '\n';
+	unsigned long id = nul ? 51 : 50;
+	int in_order = 1, i;
+	char want[32], idstr[16];
+	char *argv[6];
+	struct child c;
+
+	snprintf(idstr, sizeof(idstr), "%lu", id);
+	i = 0;
+	argv[i++] = READER;
+	argv[i++] = "--follow";
+	if (nul)
+		argv[i++] = "-0";
+	argv[i++] = (char *)slot_path(255);
+	argv[i++] = idstr;
+	argv[i] = NULL;
+
+	send_msg(id, "before", 6);
+	c = spawn(argv, -1, -1);
+	memcpy(want, "before", 6);
+	want[6] = end;
+	ok(expect(c.out, want, 7), "--follow%s prints the current message first", nul ? " -0" : "");
+	for (i = 1; i <= 3; i++) {
+		int len = snprintf(want, sizeof(want), "message %d", i);
+
+		if (!send_msg(id, want, (size_t)len))
+			in_order = 0;
+		want[len] = end;
+		/* Wait for it to be printed before sending the next. */
+		if (!expect(c.out, want, (size_t)len + 1))
+			in_order = 0;
+	}
+	ok(in_order, "--follow%s prints three messages from another process, in order, each ending in %s",
+	   nul ? " -0" : "", nul ? "NUL" : "a newline");
+	kill(c.pid, SIGTERM);
+	is_int(wait_exit(c.pid), 0, "--follow exits 0 on SIGTERM");
+	close(c.out);
+	close(c.err);
+}
+
+static void test_follow(void)
+{
+	follow(0);
+}
+
+static void test_follow_nul(void)
+{
+	follow(1);
+}
+
+TAP_MAIN(
+	TAP_CASE(test_usage, 30),
+	TAP_CASE(test_bad_channels, 30),
+	TAP_CASE(test_round_trips, 30),
+	TAP_CASE(test_failing_steps, 30),
+	TAP_CASE(test_help, 30),
+	TAP_CASE(test_stdin, 30),
+	TAP_CASE(test_follow, 30),
+	TAP_CASE(test_follow_nul, 30),
+)

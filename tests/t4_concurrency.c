@@ -34,38 +34,10 @@
 #define RACE_BASE 10000u
 #define OPEN_MINOR 7
 
-/*
- * A self-checking message: writer, sequence number and length in a
- * header, then bytes derived from all three. A torn or partial message
- * fails check_msg().
- */
-#define HDR 6
-
+/* Lengths that vary with the sequence number, header included. */
 static size_t msg_len(uint32_t seq)
 {
-	return HDR + 2 + (seq * 7u) % (MSG_SLOT_MAX_LEN - HDR - 1);
-}
-
-static void make_msg(unsigned char *b, unsigned int writer, uint32_t seq, size_t len)
-{
-	b[0] = (unsigned char)writer;
-	memcpy(b + 1, &seq, 4);
-	b[5] = (unsigned char)len;
-	fill_msg(b + HDR, len - HDR, seq * 31u + writer);
-}
-
-/* 0 if @b of @n bytes is a whole message; its writer and seq returned. */
-static int check_msg(const unsigned char *b, ssize_t n, unsigned int *writer,
-		     uint32_t *seq)
-{
-	unsigned char want[MSG_SLOT_MAX_LEN];
-
-	if (n < HDR + 1 || n > MSG_SLOT_MAX_LEN || b[5] != n)
-		return -1;
-	*writer = b[0];
-	memcpy(seq, b + 1, 4);
-	make_msg(want, *writer, *seq, (size_t)n);
-	return memcmp(want, b, (size_t)n) ? -1 : 0;
+	return SC_MIN_LEN + 1 + (seq * 7u) % (MSG_SLOT_MAX_LEN - SC_MIN_LEN);
 }
 
 /* What the workers report back through shared memory. */
@@ -76,32 +48,9 @@ struct tally {
 static struct tally *tallies;	/* MAP_SHARED: one per worker */
 static volatile unsigned int *writers_left;
 
-static int gate[2];
-static unsigned int scale = 1;
+static unsigned int scale = 1;	/* 3 under the debug kernel */
 
-static void gate_open(void)
-{
-	if (pipe(gate) < 0)
-		die("pipe");
-}
-
-static void gate_wait(void)
-{
-	char c;
-
-	close(gate[1]);
-	if (read(gate[0], &c, 1) != 0)
-		_exit(3);
-	close(gate[0]);
-}
-
-static void gate_release(void)
-{
-	close(gate[0]);
-	close(gate[1]);
-}
-
-static void writer_loop(int fd, unsigned int writer, struct tally *t)
+static void writer_loop(int fd, uint32_t id, unsigned int writer, struct tally *t)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN];
 	uint32_t seq;
@@ -109,7 +58,7 @@ static void writer_loop(int fd, unsigned int writer, struct tally *t)
 	for (seq = 1; seq <= WRITES; seq++) {
 		size_t len = msg_len(seq);
 
-		make_msg(b, writer, seq, len);
+		sc_make(b, len, writer, id, seq);
 		if (write(fd, b, len) != (ssize_t)len)
 			t->errors++;
 		t->writes++;
@@ -118,7 +67,7 @@ static void writer_loop(int fd, unsigned int writer, struct tally *t)
 }
 
 /* Read until every writer is done, checking each message. */
-static void reader_loop(int fd, unsigned int index, struct tally *t)
+static void reader_loop(int fd, uint32_t id, unsigned int index, struct tally *t)
 {
 	uint32_t last[WRITERS + 1] = { 0 };
 	unsigned char b[MSG_SLOT_MAX_LEN];
@@ -135,7 +84,7 @@ static void reader_loop(int fd, unsigned int index, struct tally *t)
 		t->reads++;
 		if (n < 0) {
 			t->errors++;
-		} else if (check_msg(b, n, &writer, &seq) < 0 || writer > WRITERS) {
+		} else if (sc_check(b, n, id, &writer, &seq) < 0 || writer > WRITERS) {
 			t->torn++;
 		} else {
 			if (seq < last[writer])
@@ -145,8 +94,19 @@ static void reader_loop(int fd, unsigned int index, struct tally *t)
 	}
 }
 
+/* Share fresh tallies with the workers this case forks. */
 static void reset_tallies(unsigned int writers)
 {
+	if (!tallies) {
+		void *shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (shm == MAP_FAILED)
+			die("mmap");
+		writers_left = shm;
+		tallies = (struct tally *)((char *)shm + 64);
+	}
+	scale = debug_kernel() ? 3 : 1;
 	memset(tallies, 0, sizeof(*tallies) * (WRITERS + READERS));
 	*writers_left = writers;
 }
@@ -182,25 +142,29 @@ static void seed(unsigned int minor, uint32_t id)
 	unsigned char b[MSG_SLOT_MAX_LEN];
 	int fd = must_open_chan(minor, id);
 
-	make_msg(b, 0, 0, HDR + 1);
-	if (write(fd, b, HDR + 1) != HDR + 1)
+	sc_make(b, SC_MIN_LEN, 0, id, 0);
+	if (write(fd, b, SC_MIN_LEN) != SC_MIN_LEN)
 		die("seed write");
 	close(fd);
 }
 
-static int wait_all(int n)
+/* A worker: its file and channel, its index among the workers, its tally. */
+typedef void (*worker_fn)(int fd, uint32_t id, unsigned int index, struct tally *t);
+
+struct workers {
+	unsigned long id;
+	worker_fn writer, reader;
+};
+
+static int worker_main(int i, void *arg)
 {
-	int status, clean = 1;
+	const struct workers *w = arg;
+	int fd = must_open_chan(TORTURE_MINOR, w->id);
 
-	while (n-- > 0) {
-		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-			clean = 0;
-	}
-	return clean;
+	(i < WRITERS ? w->writer : w->reader)(fd, (uint32_t)w->id, (unsigned int)i + 1,
+						&tallies[i]);
+	return 0;
 }
-
-/* A worker: its file, its index among the workers, where it reports. */
-typedef void (*worker_fn)(int fd, unsigned int index, struct tally *t);
 
 /*
  * Fork WRITERS writers and READERS readers, each with its own file on
@@ -210,26 +174,10 @@ typedef void (*worker_fn)(int fd, unsigned int index, struct tally *t);
  */
 static int run_workers(unsigned long id, worker_fn writer, worker_fn reader)
 {
-	int i;
+	struct workers w = { id, writer, reader };
 
 	reset_tallies(WRITERS);
-	gate_open();
-	fflush(stdout);
-	for (i = 0; i < WRITERS + READERS; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			int fd = must_open_chan(TORTURE_MINOR, id);
-
-			gate_wait();
-			(i < WRITERS ? writer : reader)(fd, (unsigned int)i + 1, &tallies[i]);
-			_exit(0);
-		}
-	}
-	gate_release();
-	return wait_all(WRITERS + READERS);
+	return run_gated(WRITERS + READERS, worker_main, &w);
 }
 
 static void test_processes(void)
@@ -250,9 +198,9 @@ static void *thread_main(void *p)
 	struct thread_arg *a = p;
 
 	if (a->index < WRITERS)
-		writer_loop(a->fd, (unsigned int)a->index + 1, &tallies[a->index]);
+		writer_loop(a->fd, THREAD_CHANNEL, (unsigned int)a->index + 1, &tallies[a->index]);
 	else
-		reader_loop(a->fd, (unsigned int)a->index, &tallies[a->index]);
+		reader_loop(a->fd, THREAD_CHANNEL, (unsigned int)a->index, &tallies[a->index]);
 	return NULL;
 }
 
@@ -287,9 +235,9 @@ static void test_threads(void)
  * Writers fill fresh channels with ever longer messages, so that each
  * channel is replaced by a larger one several times while readers read it.
  */
-static void grow_writer(int fd, unsigned int writer, struct tally *t)
+static void grow_writer(int fd, uint32_t unused, unsigned int writer, struct tally *t)
 {
-	static const size_t lens[] = { HDR + 2, 40, 90, MSG_SLOT_MAX_LEN };
+	static const size_t lens[] = { SC_MIN_LEN + 1, 40, 90, MSG_SLOT_MAX_LEN };
 	unsigned char b[MSG_SLOT_MAX_LEN];
 	unsigned int round, c, l;
 
@@ -297,23 +245,24 @@ static void grow_writer(int fd, unsigned int writer, struct tally *t)
 		for (l = 0; l < 4; l++) {
 			for (c = 0; c < GROW_CHANNELS; c++) {
 				uint32_t seq = round * 4 + l + 1;
+				uint32_t id = GROW_BASE + round * GROW_CHANNELS + c;
 
-				make_msg(b, writer, seq, lens[l]);
-				if (ioctl(fd, MSG_SLOT_CHANNEL,
-					  (unsigned long)GROW_BASE + round * GROW_CHANNELS + c) < 0 ||
+				sc_make(b, lens[l], writer, id, seq);
+				if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)id) < 0 ||
 				    write(fd, b, lens[l]) != (ssize_t)lens[l])
 					t->errors++;
 				t->writes++;
 			}
 		}
 	}
+	(void)unused;	/* it writes channels of its own choosing */
 	__atomic_sub_fetch(writers_left, 1, __ATOMIC_SEQ_CST);
 }
 
-static void grow_reader(int fd, unsigned int salt, struct tally *t)
+static void grow_reader(int fd, uint32_t unused, unsigned int salt, struct tally *t)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN];
-	uint32_t x = salt * 2654435761u + 1, seq;
+	uint32_t x = salt * 2654435761u + 1, seq, id;
 	unsigned int writer;
 	int more = 1;
 
@@ -324,8 +273,8 @@ static void grow_reader(int fd, unsigned int salt, struct tally *t)
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		if (ioctl(fd, MSG_SLOT_CHANNEL,
-			  (unsigned long)GROW_BASE + x % (GROW_ROUNDS * GROW_CHANNELS)) < 0) {
+		id = GROW_BASE + x % (GROW_ROUNDS * GROW_CHANNELS);
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)id) < 0) {
 			t->errors++;
 			continue;
 		}
@@ -335,9 +284,10 @@ static void grow_reader(int fd, unsigned int salt, struct tally *t)
 			continue;	/* not created yet */
 		if (n < 0)
 			t->errors++;
-		else if (check_msg(b, n, &writer, &seq) < 0 || writer < 1 || writer > WRITERS)
+		else if (sc_check(b, n, id, &writer, &seq) < 0 || writer < 1 || writer > WRITERS)
 			t->torn++;
 	}
+	(void)unused;
 }
 
 static void test_growth(void)
@@ -348,40 +298,34 @@ static void test_growth(void)
 }
 
 /* Racing creators: every process writes every channel, in its own order. */
+static int create_racer(int i, void *arg)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(RACE_MINOR, RACE_BASE), failed = 0;
+	unsigned int c;
+
+	(void)arg;
+	for (c = 0; c < RACE_CHANNELS; c++) {
+		unsigned int ch = (c + (unsigned int)i * RACE_CHANNELS / RACERS) % RACE_CHANNELS;
+		size_t len = SC_MIN_LEN + (ch + (unsigned int)i) % 100;
+
+		sc_make(b, len, (unsigned int)i + 1, RACE_BASE + ch, ch);
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + ch) < 0 ||
+		    write(fd, b, len) != (ssize_t)len)
+			failed = 1;
+	}
+	return failed;
+}
+
 static void test_create_race(void)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN], b2[MSG_SLOT_MAX_LEN];
 	unsigned int c, bad = 0, mismatch = 0;
 	long before = ms_counter("channels"), after;
-	int i, fd, fd2;
+	int fd, fd2;
 
-	gate_open();
-	fflush(stdout);
-	for (i = 0; i < RACERS; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			int failed = 0;
-
-			fd = must_open_chan(RACE_MINOR, RACE_BASE);
-			gate_wait();
-			for (c = 0; c < RACE_CHANNELS; c++) {
-				unsigned int ch = (c + (unsigned int)i * RACE_CHANNELS / RACERS) %
-						  RACE_CHANNELS;
-				size_t len = HDR + 1 + (ch + (unsigned int)i) % 100;
-
-				make_msg(b, (unsigned int)i + 1, ch, len);
-				if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + ch) < 0 ||
-				    write(fd, b, len) != (ssize_t)len)
-					failed = 1;
-			}
-			_exit(failed);
-		}
-	}
-	gate_release();
-	ok(wait_all(RACERS), "8 processes racing to create the same 2000 channels: no failed write");
+	ok(run_gated(RACERS, create_racer, NULL),
+	   "8 processes racing to create the same 2000 channels: no failed write");
 	after = ms_counter("channels");
 	ok(before >= 0 && after - before == RACE_CHANNELS,
 	   "the module counts exactly 2000 new channels: each was created once (%ld)",
@@ -398,7 +342,7 @@ static void test_create_race(void)
 		ioctl(fd2, MSG_SLOT_CHANNEL, (unsigned long)RACE_BASE + c);
 		n = read(fd, b, sizeof(b));
 		n2 = read(fd2, b2, sizeof(b2));
-		if (check_msg(b, n, &writer, &seq) < 0 || seq != c || writer < 1 ||
+		if (sc_check(b, n, RACE_BASE + c, &writer, &seq) < 0 || seq != c || writer < 1 ||
 		    writer > RACERS)
 			bad++;
 		if (n != n2 || n < 0 || memcmp(b, b2, (size_t)n) != 0)
@@ -412,28 +356,25 @@ static void test_create_race(void)
 }
 
 /* Racing first opens of a minor no one has opened yet create one slot. */
+static int open_racer(int i, void *arg)
+{
+	char want[32];
+	int fd = open_chan(OPEN_MINOR, (unsigned long)i + 1);
+
+	(void)arg;
+	snprintf(want, sizeof(want), "opener %d", i);
+	return fd < 0 || write(fd, want, strlen(want)) != (ssize_t)strlen(want);
+}
+
 static void test_open_race(void)
 {
 	unsigned char b[MSG_SLOT_MAX_LEN];
 	char want[32];
 	int i, fd, missing = 0;
 
-	gate_open();
-	fflush(stdout);
-	for (i = 0; i < RACERS; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			gate_wait();
-			fd = open_chan(OPEN_MINOR, (unsigned long)i + 1);
-			snprintf(want, sizeof(want), "opener %d", i);
-			_exit(fd < 0 || write(fd, want, strlen(want)) != (ssize_t)strlen(want));
-		}
-	}
-	gate_release();
-	ok(wait_all(RACERS), "8 processes racing on the first open of minor 7 all wrote");
+	slot_path(OPEN_MINOR);	/* the node, not the slot: that is the race */
+	ok(run_gated(RACERS, open_racer, NULL),
+	   "8 processes racing on the first open of minor 7 all wrote");
 
 	fd = must_open_chan(OPEN_MINOR, 1);
 	for (i = 0; i < RACERS; i++) {
@@ -449,23 +390,10 @@ static void test_open_race(void)
 	close(fd);
 }
 
-int main(void)
-{
-	void *shm;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (strcmp(getenv("MS_KERNEL") ? getenv("MS_KERNEL") : "", "debug") == 0)
-		scale = 3;
-	shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
-		die("mmap");
-	writers_left = shm;
-	tallies = (struct tally *)((char *)shm + 64);
-
-	test_processes();
-	test_threads();
-	test_growth();
-	test_create_race();
-	test_open_race();
-	return tap_done();
-}
+TAP_MAIN(
+	TAP_CASE(test_processes, 120),
+	TAP_CASE(test_threads, 120),
+	TAP_CASE(test_growth, 120),
+	TAP_CASE(test_create_race, 120),
+	TAP_CASE(test_open_race, 60),
+)

@@ -11,7 +11,7 @@
  * leave everything as it was; a call that survived its fault must have
  * done its job.
  *
- * On Debian's stock kernel there is no fault injection: the program says
+ * On Debian's stock kernel there is no fault injection: every case says
  * so and skips.
  */
 #define _GNU_SOURCE
@@ -22,6 +22,19 @@
 #define MAX_POINTS 200
 
 static int nth_fd = -1;
+
+/*
+ * Fault injection needs the debug kernel: elsewhere the case skips. Opens
+ * this task's fail-nth file, once per case (each case is its own process).
+ */
+static void need_fault_injection(void)
+{
+	if (!debug_kernel())
+		tap_skip_case("fault injection needs the debug kernel: make test-debug");
+	nth_fd = open(FAIL_NTH, O_RDWR);
+	if (nth_fd < 0)
+		die("open %s", FAIL_NTH);
+}
 
 /* Make the @n-th injectable call from now on fail. */
 static void inject(unsigned int n)
@@ -124,14 +137,16 @@ static void write_injected(struct walk *w, unsigned int n, int fd, int check,
 }
 
 /* Writes that create a channel: on failure the channel stays absent. */
-static void walk_create(void)
+static void test_create(void)
 {
 	unsigned char msg[40];
 	struct walk w = { 0 };
 	unsigned int n;
-	int fd = must_open_chan(0, 1);
-	int check = must_open_chan(0, 1);
+	int fd, check;
 
+	need_fault_injection();
+	fd = must_open_chan(0, 1);
+	check = must_open_chan(0, 1);
 	fill_msg(msg, sizeof(msg), 1);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
 		unsigned long id = 500000 + n;
@@ -147,14 +162,16 @@ static void walk_create(void)
 }
 
 /* Writes that replace a 1-byte channel by a larger one. */
-static void walk_grow(void)
+static void test_grow(void)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN];
 	struct walk w = { 0 };
 	unsigned int n;
-	int fd = must_open_chan(0, 1);
-	int check = must_open_chan(0, 1);
+	int fd, check;
 
+	need_fault_injection();
+	fd = must_open_chan(0, 1);
+	check = must_open_chan(0, 1);
 	fill_msg(msg, sizeof(msg), 2);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
 		unsigned long id = 600000 + n;
@@ -171,14 +188,16 @@ static void walk_grow(void)
 }
 
 /* Overwrites in place, and reads. */
-static void walk_overwrite_and_read(void)
+static void test_overwrite_and_read(void)
 {
 	unsigned char msg[32], old[32], buf[MSG_SLOT_MAX_LEN];
 	struct walk w = { 0 }, r = { 0 };
 	unsigned int n;
-	int fd = must_open_chan(0, 700000);
-	int check = must_open_chan(0, 700000);
+	int fd, check;
 
+	need_fault_injection();
+	fd = must_open_chan(0, 700000);
+	check = must_open_chan(0, 700000);
 	fill_msg(old, sizeof(old), 3);
 	fill_msg(msg, sizeof(msg), 4);
 	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
@@ -206,13 +225,15 @@ static void walk_overwrite_and_read(void)
 }
 
 /* ioctl allocates nothing and copies nothing: the first call finishes. */
-static void walk_ioctl(void)
+static void test_ioctl(void)
 {
 	struct walk w = { 0 };
-	int fd = must_open_chan(0, 1);
 	long ret;
 	int err;
+	int fd;
 
+	need_fault_injection();
+	fd = must_open_chan(0, 1);
 	inject(1);
 	ret = ioctl(fd, MSG_SLOT_CHANNEL, 77UL);
 	err = errno;
@@ -262,33 +283,29 @@ static struct walk walk_open(int fresh, const char *what)
 	return w;
 }
 
-int main(void)
+/*
+ * Creating a slot meets 3 more injectable allocations than opening one
+ * seen before. The slot's own allocation fails the open; the channel
+ * table's first allocation falls back to a smaller __GFP_NOFAIL one and
+ * the slot map's node allocation is retried, so those two survive.
+ */
+static void test_open(void)
 {
 	struct walk seen, fresh;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (strcmp(getenv("MS_KERNEL") ? getenv("MS_KERNEL") : "", "debug") != 0) {
-		printf("1..0 # SKIP fault injection needs the debug kernel: make test-debug\n");
-		return 0;
-	}
-	nth_fd = open(FAIL_NTH, O_RDWR);
-	if (nth_fd < 0)
-		die("open %s", FAIL_NTH);
-
-	walk_create();
-	walk_grow();
-	walk_overwrite_and_read();
-	walk_ioctl();
+	need_fault_injection();
 	seen = walk_open(0, "open of a slot opened before");
 	fresh = walk_open(1, "open creating a slot");
-	/*
-	 * The slot's allocation fails the open; the channel table's first
-	 * allocation falls back to a smaller __GFP_NOFAIL one and the slot
-	 * map's node allocation is retried, so those two survive.
-	 */
 	ok(fresh.points >= seen.points + 3 && fresh.enomem >= seen.enomem + 1,
 	   "creating a slot meets 3 more injectable allocations (slot, table, map node: %u vs %u), "
 	   "and the slot's own fails the open with ENOMEM (%u vs %u)",
 	   fresh.points, seen.points, fresh.enomem, seen.enomem);
-	return tap_done();
 }
+
+TAP_MAIN(
+	TAP_CASE(test_create, 120),
+	TAP_CASE(test_grow, 120),
+	TAP_CASE(test_overwrite_and_read, 120),
+	TAP_CASE(test_ioctl, 60),
+	TAP_CASE(test_open, 240),
+)

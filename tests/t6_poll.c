@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t6_poll.c - waiting for messages: poll, select and epoll on slot files,
- * message_reader --follow, and message_sender's "-" (standard input).
+ * t6_poll.c - waiting for messages: poll, select and epoll on slot files.
  *
  * Where a test needs another process to write while this one sleeps in
  * poll, the writer first waits until the poller's /proc/PID/wchan shows it
@@ -10,16 +9,12 @@
 #define _GNU_SOURCE
 
 #include <poll.h>
-#include <signal.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
-#include <sys/wait.h>
 
 #include "common.h"
 
-#define SENDER "/bin/message_sender"
-#define READER "/bin/message_reader"
 #define MINOR 255
 #define OTHER_MINOR 3
 
@@ -73,19 +68,9 @@ static pid_t spawn_writer(pid_t wait_for, unsigned int minor, unsigned long id, 
 	return pid;
 }
 
-/* Wait for @pid: its exit code, or -1 if it did not exit normally. */
-static int exit_code(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 static int reaped_ok(pid_t pid)
 {
-	return exit_code(pid) == 0;
+	return wait_exit(pid) == 0;
 }
 
 static void test_poll_basics(void)
@@ -267,182 +252,10 @@ static void test_many_waiters(void)
 	ok(woke, "wakes both");
 }
 
-struct child {
-	pid_t pid;
-	int out;	/* its standard output */
-};
-
-static struct child spawn(char *const argv[], int in)
-{
-	struct child c;
-	int p[2];
-
-	if (pipe(p) < 0)
-		die("pipe");
-	fflush(stdout);
-	c.pid = fork();
-	if (c.pid < 0)
-		die("fork");
-	if (c.pid == 0) {
-		dup2(in, 0);
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	c.out = p[0];
-	return c;
-}
-
-/* Read exactly @len bytes of @fd: the follower's output, as it comes. */
-static int expect(int fd, const char *want, size_t len)
-{
-	char got[256] = "";
-	size_t n = 0;
-
-	while (n < len) {
-		ssize_t r = read(fd, got + n, len - n);
-
-		if (r <= 0)
-			return 0;
-		n += (size_t)r;
-	}
-	return memcmp(got, want, len) == 0;
-}
-
-static int send_msg(unsigned long id, const char *msg, size_t len)
-{
-	int fd = open_chan(MINOR, id);
-	int ok_ = fd >= 0 && write(fd, msg, len) == (ssize_t)len;
-
-	if (fd >= 0)
-		close(fd);
-	return ok_;
-}
-
-static void test_follow(int nul)
-{
-	const char end = nul ? '\0' : '\n';
-	unsigned long id = nul ? 51 : 50;
-	int in_order = 1, i;
-	char want[32], idstr[16];
-	char *argv[6];
-	struct child c;
-
-	snprintf(idstr, sizeof(idstr), "%lu", id);
-	i = 0;
-	argv[i++] = READER;
-	argv[i++] = "--follow";
-	if (nul)
-		argv[i++] = "-0";
-	argv[i++] = (char *)slot_path(MINOR);
-	argv[i++] = idstr;
-	argv[i] = NULL;
-
-	send_msg(id, "before", 6);
-	c = spawn(argv, 0);
-	memcpy(want, "before", 6);
-	want[6] = end;
-	ok(expect(c.out, want, 7), "--follow%s prints the current message first", nul ? " -0" : "");
-	for (i = 1; i <= 3; i++) {
-		int len = snprintf(want, sizeof(want), "message %d", i);
-
-		if (!send_msg(id, want, (size_t)len))
-			in_order = 0;
-		want[len] = end;
-		/* Wait for it to be printed before sending the next. */
-		if (!expect(c.out, want, (size_t)len + 1))
-			in_order = 0;
-	}
-	ok(in_order, "--follow%s prints three messages from another process, in order, each ending in %s",
-	   nul ? " -0" : "", nul ? "NUL" : "a newline");
-	kill(c.pid, SIGTERM);
-	ok(reaped_ok(c.pid), "--follow exits 0 on SIGTERM");
-	close(c.out);
-}
-
-/* Run @argv with @len bytes of @in on its standard input: its exit code. */
-static int run_with_stdin(char *const argv[], const void *in, size_t len)
-{
-	struct child c;
-	int p[2];
-
-	if (pipe(p) < 0)
-		die("pipe");
-	if (write(p[1], in, len) != (ssize_t)len)
-		die("write pipe");
-	close(p[1]);
-	c = spawn(argv, p[0]);
-	close(p[0]);
-	close(c.out);
-	return exit_code(c.pid);
-}
-
-static void test_stdin(void)
-{
-	unsigned char msg[MSG_SLOT_MAX_LEN], big[MSG_SLOT_MAX_LEN + 1], got[MSG_SLOT_MAX_LEN];
-	char *sender[] = { SENDER, (char *)slot_path(MINOR), "60", "-", NULL };
-	int fd, i;
-
-	for (i = 0; i < MSG_SLOT_MAX_LEN; i++)
-		msg[i] = (unsigned char)(i * 7);
-	msg[0] = 0;
-	msg[100] = 0;
-	is_int(run_with_stdin(sender, msg, sizeof(msg)), 0,
-	       "message_sender DEV 60 - sends standard input");
-	fd = must_open_chan(MINOR, 60);
-	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
-	   "128 bytes holding NULs arrive byte for byte");
-
-	{
-		char *reader[] = { READER, (char *)slot_path(MINOR), "60", NULL };
-		struct child r = spawn(reader, 0);
-
-		ok(expect(r.out, (char *)msg, sizeof(msg)) && read(r.out, got, 1) == 0,
-		   "message_reader returns them byte for byte");
-		ok(reaped_ok(r.pid), "message_reader exits 0");
-		close(r.out);
-	}
-
-	memset(big, 'b', sizeof(big));
-	is_int(run_with_stdin(sender, big, sizeof(big)), 1, "129 bytes on standard input: exit 1");
-	ok(read(fd, got, sizeof(got)) == MSG_SLOT_MAX_LEN && memcmp(got, msg, sizeof(msg)) == 0,
-	   "and nothing was sent");
-
-	is_int(run_with_stdin(sender, "", 0), 1, "empty standard input: exit 1");
-	close(fd);
-}
-
-static void test_help(void)
-{
-	char *const cmds[][3] = { { SENDER, "--help", NULL }, { READER, "--help", NULL } };
-	char out[2048];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		struct child c = spawn(cmds[i], 0);
-		ssize_t n = read(c.out, out, sizeof(out) - 1);
-
-		out[n > 0 ? n : 0] = '\0';
-		ok(strncmp(out, "usage: ", 7) == 0 && reaped_ok(c.pid),
-		   "%s --help prints the usage on stdout and exits 0", cmds[i][0]);
-		close(c.out);
-	}
-}
-
-int main(void)
-{
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	test_poll_basics();
-	test_rearm();
-	test_select();
-	test_epoll();
-	test_many_waiters();
-	test_follow(0);
-	test_follow(1);
-	test_stdin();
-	test_help();
-	return tap_done();
-}
+TAP_MAIN(
+	TAP_CASE(test_poll_basics, 60),
+	TAP_CASE(test_rearm, 30),
+	TAP_CASE(test_select, 30),
+	TAP_CASE(test_epoll, 60),
+	TAP_CASE(test_many_waiters, 60),
+)

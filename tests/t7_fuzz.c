@@ -68,7 +68,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int debug_kernel;	/* failslab may be turned on */
+static int debug;		/* failslab may be turned on */
 static unsigned long injected;	/* calls failed by failslab, model kept in step */
 static int injecting;		/* failslab is on for this process */
 
@@ -200,25 +200,26 @@ static void diverge(int slot, uint32_t channel, const char *fmt, ...)
 static void diverge(int slot, uint32_t channel, const char *fmt, ...)
 {
 	unsigned long i, first = nops >= TRACE ? nops - TRACE + 1 : 0, shown = 0;
+	char what[256];
 	va_list ap;
 
 	divergences++;
-	printf("# DIVERGENCE: seed %llu, operation %lu: ", (unsigned long long)seed_used, nops);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	printf("\n# reproduce: make fuzz SEED=%llu OPS=%lu\n", (unsigned long long)seed_used,
-	       nops + 1);
-	printf("# last operations on slot %d channel %u:\n", slot, channel);
+	tap_diag("DIVERGENCE: seed %llu, operation %lu: %s", (unsigned long long)seed_used,
+		 nops, what);
+	tap_diag("reproduce: make fuzz SEED=%llu OPS=%lu", (unsigned long long)seed_used,
+		 nops + 1);
+	tap_diag("last operations on slot %d channel %u:", slot, channel);
 	for (i = nops + 1; i-- > first && shown < 20;) {
 		struct rec *r = &trace[i % TRACE];
 
 		if (r->slot == slot && (r->channel == channel || r->channel == 0)) {
-			printf("#   %lu: %s\n", r->op, r->what);
+			tap_diag("  %lu: %s", r->op, r->what);
 			shown++;
 		}
 	}
-	fflush(stdout);
 }
 
 /* Compare a real result with the model's (-errno form). */
@@ -468,7 +469,7 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 	for (i = 0; i < MAXFILES; i++)
 		files[i].fd = -1;
 
-	if (debug_kernel)
+	if (debug)
 		inject_faults(1);
 	t0 = now();
 	for (nops = 0; nops < ops && divergences == 0; nops++) {
@@ -488,7 +489,7 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 			op_read();
 	}
 	t = now() - t0;
-	if (debug_kernel)
+	if (debug)
 		inject_faults(0);
 
 	ok(divergences == 0, "fuzz seed %llu: %lu operations on minors %u..%u, %lu divergences "
@@ -520,36 +521,6 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 
 /* ---- Several processes ------------------------------------------------------ */
 
-/* A self-checking message: writer, channel, seq, length, then a pattern. */
-#define MP_HDR 13
-
-static void mp_make(unsigned char *m, size_t len, unsigned int writer, uint32_t ch, uint32_t seq)
-{
-	m[0] = (unsigned char)writer;
-	memcpy(m + 1, &ch, 4);
-	memcpy(m + 5, &seq, 4);
-	m[9] = (unsigned char)len;
-	m[10] = m[11] = m[12] = 0;
-	fill_msg(m + MP_HDR, len - MP_HDR, seq ^ (ch * 31u) ^ (writer << 24));
-}
-
-static int mp_check(const unsigned char *m, ssize_t n, uint32_t ch, unsigned int *writer,
-		    uint32_t *seq)
-{
-	unsigned char want[MSG_SLOT_MAX_LEN];
-	uint32_t c;
-
-	if (n < MP_HDR + 1 || n > MSG_SLOT_MAX_LEN || m[9] != n || m[0] >= MP_PROCS)
-		return -1;
-	memcpy(&c, m + 1, 4);
-	memcpy(seq, m + 5, 4);
-	*writer = m[0];
-	if (c != ch)
-		return -1;	/* a message of another channel */
-	mp_make(want, (size_t)n, *writer, c, *seq);
-	return memcmp(want, m, (size_t)n) ? -1 : 0;
-}
-
 static int mp_worker(unsigned int me, uint64_t seed)
 {
 	/* last[file][channel][writer]: newest seq this file read there. */
@@ -567,7 +538,7 @@ static int mp_worker(unsigned int me, uint64_t seed)
 		if (fds[i] < 0)
 			return 2;
 	}
-	if (debug_kernel)
+	if (debug)
 		inject_faults(1);
 	for (k = 0; k < MP_OPS && !bad; k++) {
 		unsigned int r = rnd(100), writer;
@@ -580,9 +551,9 @@ static int mp_worker(unsigned int me, uint64_t seed)
 			if (ioctl(fds[f], MSG_SLOT_CHANNEL, (unsigned long)chan[f]) < 0)
 				bad = 1;
 		} else if (r < 55) {
-			size_t len = MP_HDR + 1 + rnd(MSG_SLOT_MAX_LEN - MP_HDR);
+			size_t len = SC_MIN_LEN + rnd(MSG_SLOT_MAX_LEN - SC_MIN_LEN + 1);
 
-			mp_make(m, len, me, chan[f], ++seq);
+			sc_make(m, len, me, chan[f], ++seq);
 			n = write(fds[f], m, len);
 			if (n != (ssize_t)len && !(n < 0 && errno == ENOMEM && injecting))
 				bad = 3;
@@ -591,7 +562,7 @@ static int mp_worker(unsigned int me, uint64_t seed)
 			if (n < 0) {
 				if (errno != EWOULDBLOCK)
 					bad = 4;
-			} else if (mp_check(m, n, chan[f], &writer, &got) < 0) {
+			} else if (sc_check(m, n, chan[f], &writer, &got) < 0 || writer >= MP_PROCS) {
 				bad = 5;
 			} else if (got < last[f][chan[f] - 1][writer]) {
 				bad = 6;
@@ -601,16 +572,25 @@ static int mp_worker(unsigned int me, uint64_t seed)
 		}
 	}
 	if (bad)
-		printf("# process %u: %s at operation %lu\n", me,
+		tap_diag("process %u: %s at operation %lu", me,
 		       bad == 3 ? "a write failed" : bad == 4 ? "a read failed with an error outside the contract" :
 		       bad == 5 ? "a read returned a torn message or another channel's" :
 		       bad == 6 ? "a read went back in time" : "ioctl failed", k);
 	return bad;
 }
 
+static int mp_process(int i, void *arg)
+{
+	int ret = mp_worker((unsigned int)i, *(const uint64_t *)arg);
+
+	if (debug)
+		inject_faults(0);
+	return ret;
+}
+
 static void fuzz_processes(uint64_t seed, unsigned int minor_base)
 {
-	int i, clean = 1;
+	int i, clean;
 
 	for (i = 0; i < 2; i++) {
 		snprintf(slot_paths[i], sizeof(slot_paths[i]), "/tmp/fuzz_mp%u",
@@ -618,26 +598,7 @@ static void fuzz_processes(uint64_t seed, unsigned int minor_base)
 		if (make_node(slot_paths[i], MSG_SLOT_MAJOR, minor_base + (unsigned int)i) < 0)
 			die("mknod");
 	}
-	fflush(stdout);
-	for (i = 0; i < MP_PROCS; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			int ret = mp_worker((unsigned int)i, seed);
-
-			if (debug_kernel)
-				inject_faults(0);
-			_exit(ret);
-		}
-	}
-	for (i = 0; i < MP_PROCS; i++) {
-		int status;
-
-		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			clean = 0;
-	}
+	clean = run_gated(MP_PROCS, mp_process, &seed);
 	ok(clean, "fuzz seed %llu, %d processes x %u operations on shared slots: every read a "
 	   "whole message of its channel, none older than one read before, only allowed errors",
 	   (unsigned long long)seed, MP_PROCS, MP_OPS);
@@ -645,42 +606,80 @@ static void fuzz_processes(uint64_t seed, unsigned int minor_base)
 		unlink(slot_paths[i]);
 }
 
-int main(void)
-{
-	const char *env_seed = getenv("MS_FUZZ_SEED"), *env_ops = getenv("MS_FUZZ_OPS");
-	const char *kernel = getenv("MS_KERNEL");
-	unsigned long ops = env_ops && *env_ops ? strtoul(env_ops, NULL, 10) : 150000;
-	uint64_t fresh;
-	int fd;
+/* The seeds and the length of a run, set by main() before the first case. */
+static uint64_t seed_fixed = 1, seed_fresh;
+static unsigned long ops = 150000;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
+/* Each process needs the buffers; under the debug kernel, failslab. */
+static void fuzz_setup(void)
+{
 	page = sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, (size_t)page * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1, 0);
 	if (area == MAP_FAILED || munmap(area + 2 * page, (size_t)page) < 0)
 		die("mmap");
-
-	if (kernel && strcmp(kernel, "debug") == 0) {
-		debug_kernel = 1;
+	debug = debug_kernel();
+	if (debug) {
 		setup_failslab();
-		printf("# failslab: about 1 in 10 allocations of the fuzzing processes fail\n");
+		tap_diag("failslab: about 1 in 10 allocations of the fuzzing processes fail");
 	}
+}
 
+static void test_fuzz_fixed_seed(void)
+{
+	fuzz_setup();
+	fuzz_one(seed_fixed, ops, 5000);
+}
+
+static void test_fuzz_fresh_seed(void)
+{
+	fuzz_setup();
+	fuzz_one(seed_fresh, ops, 5010);
+}
+
+static void test_processes_fixed_seed(void)
+{
+	fuzz_setup();
+	fuzz_processes(seed_fixed, 5100);
+}
+
+static void test_processes_fresh_seed(void)
+{
+	fuzz_setup();
+	fuzz_processes(seed_fresh, 5110);
+}
+
+/*
+ * Seed 1 and a fresh seed, or only the seed of MS_FUZZ_SEED (make fuzz
+ * SEED=N replays it). A case's time limit grows with MS_FUZZ_OPS.
+ */
+int main(void)
+{
+	const char *env_seed = getenv("MS_FUZZ_SEED"), *env_ops = getenv("MS_FUZZ_OPS");
+	struct tap_case cases[] = {
+		TAP_CASE(test_fuzz_fixed_seed, 0),
+		TAP_CASE(test_processes_fixed_seed, 120),
+		TAP_CASE(test_fuzz_fresh_seed, 0),
+		TAP_CASE(test_processes_fresh_seed, 120),
+	};
+	int fd;
+
+	if (env_ops && *env_ops)
+		ops = strtoul(env_ops, NULL, 10);
+	cases[0].timeout = cases[2].timeout = 60 + (unsigned int)(ops / 2000);
 	if (env_seed && *env_seed) {
-		fuzz_one(strtoull(env_seed, NULL, 10), ops, 5000);
-		fuzz_processes(strtoull(env_seed, NULL, 10), 5100);
-		return tap_done();
+		seed_fixed = strtoull(env_seed, NULL, 10);
+		tap_line(0, "# seed %llu; %lu operations", (unsigned long long)seed_fixed, ops);
+		return tap_main(cases, 2);
 	}
 	fd = open("/dev/urandom", O_RDONLY);
-	if (fd < 0 || read(fd, &fresh, sizeof(fresh)) != sizeof(fresh))
-		die("/dev/urandom");
+	if (fd < 0 || read(fd, &seed_fresh, sizeof(seed_fresh)) != sizeof(seed_fresh)) {
+		perror("/dev/urandom");
+		return 1;
+	}
 	close(fd);
-	fresh %= 1000000000000ull;
-	printf("# seeds: 1 (fixed) and %llu (fresh); reproduce one with make fuzz SEED=N OPS=%lu\n",
-	       (unsigned long long)fresh, ops);
-	fuzz_one(1, ops, 5000);
-	fuzz_one(fresh, ops, 5010);
-	fuzz_processes(1, 5100);
-	fuzz_processes(fresh, 5110);
-	return tap_done();
+	seed_fresh %= 1000000000000ull;
+	tap_line(0, "# seeds: 1 (fixed) and %llu (fresh); reproduce one with make fuzz SEED=N OPS=%lu",
+		 (unsigned long long)seed_fresh, ops);
+	return tap_main(cases, 4);
 }

@@ -2,30 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # debug-kernel.sh: build (once) the debug kernel of `make test-debug` from
-# Debian's linux-source-6.1: tinyconfig plus tests/debug.config. Prints the
-# directory of the built tree (bzImage at arch/x86/boot/bzImage). Cached
-# under ~/.cache/message_slot/ by a hash of the fragment and the source
-# version, so it is built once.
+# Debian's linux-source-6.1: tinyconfig plus tests/vm/debug.config. Prints
+# the directory of the built tree (bzImage at arch/x86/boot/bzImage).
+# Cached under the cache directory by a hash of the fragment's settings and
+# the source version, so it is built once.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
-fragment=$root/tests/debug.config
-tarball=/usr/src/linux-source-6.1.tar.xz
+. "$(dirname "$0")/../../scripts/lib.sh"
 
-say() { printf '%s\n' "$*" >&2; }
-[ -r "$tarball" ] || { say "debug-kernel.sh: no $tarball: install linux-source-6.1"; exit 1; }
-version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( (cat "$fragment"; echo "$version") | sha256sum | cut -c1-16)
-tree=$cache/debug-$key
+fragment=$MS_ROOT/tests/vm/debug.config
+need_packages "$MS_SOURCE_PACKAGE" xz-utils make gcc flex bison bc libelf-dev
+version=$(dpkg-query -W -f='${Version}' "$MS_SOURCE_PACKAGE")
+key=$( (grep -E '^(# )?CONFIG_' "$fragment"; echo "$version") | sha256sum | cut -c1-16)
+tree=$MS_CACHE/debug-$key
 if [ -f "$tree/.ms-built" ]; then
 	echo "$tree"
 	exit 0
 fi
 
-say "debug-kernel.sh: building the debug kernel (linux-source $version) in $tree; once, several minutes"
+say "building the debug kernel ($MS_SOURCE_PACKAGE $version) in $tree; once, several minutes"
 rm -rf "$tree"
 mkdir -p "$tree"
-tar -xf "$tarball" -C "$tree" --strip-components=1
+tar -xf "$MS_SOURCE_TARBALL" -C "$tree" --strip-components=1
 cd "$tree"
 make -s ARCH=x86_64 tinyconfig >&2
 scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
@@ -35,9 +32,9 @@ make -s ARCH=x86_64 olddefconfig >&2
 bad=0
 while IFS= read -r line; do
 	case $line in
-	CONFIG_*=*) grep -qxF "$line" .config || { say "debug-kernel.sh: $line did not stick"; bad=1; } ;;
+	CONFIG_*=*) grep -qxF "$line" .config || { say "$line did not stick"; bad=1; } ;;
 	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}
-		! grep -q "^$opt=" .config || { say "debug-kernel.sh: $opt is still set"; bad=1; } ;;
+		! grep -q "^$opt=" .config || { say "$opt is still set"; bad=1; } ;;
 	esac
 done <"$fragment"
 [ $bad -eq 0 ] || exit 1

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# boot.sh IMAGE INITRD LOGDIR [KERNEL-ARGS...]: boot a throwaway VM with 2
+# vCPUs and no network, show what the guest prints as it comes, and keep
+#   LOGDIR/console.log  the kernel's console (first serial port)
+#   LOGDIR/out.log      what the guest's init printed (second serial port)
+#   LOGDIR/qemu.rc      QEMU's exit status (124: killed at the time limit)
+# The guest ends with reboot -f; QEMU is killed after MS_TIMEOUT seconds.
+#
+# Environment:
+#   MS_ACCEL=kvm|tcg   force hardware virtualisation or software emulation
+#                      (default: kvm when the CPU shows vmx/svm and /dev/kvm
+#                      is usable, else tcg)
+#   MS_CPU=MODEL       QEMU's -cpu under tcg (default max)
+#   MS_TIMEOUT=SECONDS the time limit (default 900)
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+[ $# -ge 3 ] || fail "usage: boot.sh IMAGE INITRD LOGDIR [KERNEL-ARGS...]"
+image=$1 initrd=$2 logs=$3
+shift 3
+need_packages qemu-system-x86
+
+accel=${MS_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=kvm
+	fi
+fi
+case $accel in
+kvm) accel_args=(-accel kvm -cpu host) ;;
+tcg) accel_args=(-accel tcg -cpu "${MS_CPU:-max}") ;;
+*) fail "MS_ACCEL must be kvm or tcg, not $accel" ;;
+esac
+timeout_s=${MS_TIMEOUT:-900}
+# Without ACPI (the debug kernel) the guest finds the CPUs only as sockets.
+append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 $*"
+say "booting $image with $accel (${accel_args[*]}), 2 vCPUs"
+
+mkdir -p "$logs"
+: >"$logs/console.log"
+: >"$logs/out.log"
+set +e
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+	-m 2048 -smp 2,sockets=2 -nodefaults -display none -no-reboot -nic none \
+	-kernel "$image" -initrd "$initrd" -append "$append" \
+	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
+qpid=$!
+# Show the guest's output as it comes, up to its kernel log.
+tail -n +1 -f --pid=$qpid "$logs/out.log" | tr -d '\r' |
+	awk '/^# dmesg begin/ { quiet = 1 } !quiet { print; fflush() }'
+wait $qpid
+echo $? >"$logs/qemu.rc"
+set -e
+# The guest's tty wrote CR LF line ends.
+sed -i 's/\r$//' "$logs/out.log" "$logs/console.log"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh test|demo|bench|fuzz: what make test, demo, bench and fuzz run.
+#  1. kernel.sh: the kernel to boot, fetched or built once;
+#  2. the module built for it at W=1, from the sources make print-sources
+#     lists, and the programs of tests/Makefile (make tests);
+#  3. initramfs.sh, then boot.sh with the guest's orders on the kernel
+#     command line;
+#  4. judge.sh on the logs (test and fuzz), kept in build/vm-KIND/logs.
+# The host kernel is never touched; no root is needed once the Debian
+# packages are installed (as root, the scripts install what is missing).
+#
+# Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), MS_KERNEL=debug
+# (the debug kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
+# MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 12345),
+# SEED=N OPS=N (fuzz).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/lib.sh"
+
+mode=${1:-}
+case $mode in
+test | demo | bench | fuzz) ;;
+*)
+	echo "usage: $0 test|demo|bench|fuzz" >&2
+	exit 2
+	;;
+esac
+kernel=${MS_KERNEL:-stock}
+case $kernel in
+stock)
+	flavour=${FLAVOUR:-amd64}
+	work=$MS_ROOT/build/vm-${flavour%-amd64}
+	timeout_s=${MS_TIMEOUT:-900}
+	;;
+debug)
+	flavour=
+	work=$MS_ROOT/build/vm-debug
+	timeout_s=${MS_TIMEOUT:-2400}
+	;;
+*) fail "MS_KERNEL must be stock or debug, not $kernel" ;;
+esac
+need_packages make gcc gcc-multilib libc6-dev
+
+eval "$("$here/kernel.sh" "$kernel" $flavour)"
+logs=$work/logs
+rm -rf "$work"
+mkdir -p "$work/module" "$logs"
+
+say "building message_slot.ko for $krel"
+(cd "$MS_ROOT" && cp $(ms_make_var sources) "$work/module/")
+make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
+	{
+		cat "$logs/build.log" >&2
+		fail "module build failed"
+	}
+make -s --no-print-directory -C "$MS_ROOT" tests OUTPUT="$work/progs" >/dev/null ||
+	fail "building the test programs failed"
+"$here/initramfs.sh" "$work/initrd.cpio" "$work/module/message_slot.ko" "$work/progs"
+
+programs=$(make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests)
+[ "$mode" = fuzz ] && programs=t7_fuzz
+cat >"$logs/run.env" <<ENV
+MODE=$mode
+KERNEL=$kernel
+KRELEASE='$krel'
+PROGRAMS='$programs'
+TIMEOUT=$timeout_s
+ENV
+
+append="ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
+[ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
+# The debug kernel: catch code that relies on zeroed memory or touches
+# freed memory.
+[ "$kernel" = debug ] && append="$append init_on_alloc=0 slub_debug=FZPU"
+# TCG runs rep movs/stos one iteration at a time: under `max`, whose
+# ERMS/FSRM make the kernel copy with them, copies cost far more than on
+# any real CPU. The benchmark uses qemu64, which has neither.
+[ "$mode" = bench ] && export MS_CPU=${MS_CPU:-qemu64}
+say "krel $krel, mode $mode"
+boot() { MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "$logs" $append; }
+case $mode in
+test | fuzz)
+	boot
+	"$here/judge.sh" "$logs"
+	;;
+demo | bench)
+	# The demo is the transcript alone, without the guest's # lines.
+	if [ "$mode" = demo ]; then boot | grep --line-buffered -v '^# '; else boot; fi
+	grep -q '^# guest done' "$logs/out.log" ||
+		fail "the VM did not finish (qemu exit $(cat "$logs/qemu.rc")); see $logs"
+	;;
+esac

@@ -287,14 +287,14 @@ static void test_many_channels(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_no_channel, 30),
-	TAP_CASE(test_ioctl, 30),
-	TAP_CASE(test_sizes, 30),
-	TAP_CASE(test_content, 30),
-	TAP_CASE(test_bad_buffers, 30),
-	TAP_CASE(test_files, 30),
-	TAP_CASE(test_slots, 30),
-	TAP_CASE(test_persistence, 30),
-	TAP_CASE(test_stream, 30),
-	TAP_CASE(test_many_channels, 120),
+	TAP_CASE(test_no_channel, 60),
+	TAP_CASE(test_ioctl, 60),
+	TAP_CASE(test_sizes, 60),
+	TAP_CASE(test_content, 60),
+	TAP_CASE(test_bad_buffers, 60),
+	TAP_CASE(test_files, 60),
+	TAP_CASE(test_slots, 60),
+	TAP_CASE(test_persistence, 60),
+	TAP_CASE(test_stream, 60),
+	TAP_CASE(test_many_channels, 300),
 )

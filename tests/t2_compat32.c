@@ -31,5 +31,5 @@ static void test_compat_ioctl(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_compat_ioctl, 30),
+	TAP_CASE(test_compat_ioctl, 60),
 )

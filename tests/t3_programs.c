@@ -270,12 +270,12 @@ static void test_follow_nul(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_usage, 30),
-	TAP_CASE(test_bad_channels, 30),
-	TAP_CASE(test_round_trips, 30),
-	TAP_CASE(test_failing_steps, 30),
-	TAP_CASE(test_help, 30),
-	TAP_CASE(test_stdin, 30),
-	TAP_CASE(test_follow, 30),
-	TAP_CASE(test_follow_nul, 30),
+	TAP_CASE(test_usage, 60),
+	TAP_CASE(test_bad_channels, 60),
+	TAP_CASE(test_round_trips, 60),
+	TAP_CASE(test_failing_steps, 60),
+	TAP_CASE(test_help, 60),
+	TAP_CASE(test_stdin, 60),
+	TAP_CASE(test_follow, 60),
+	TAP_CASE(test_follow_nul, 60),
 )

@@ -391,9 +391,9 @@ static void test_open_race(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_processes, 120),
-	TAP_CASE(test_threads, 120),
-	TAP_CASE(test_growth, 120),
-	TAP_CASE(test_create_race, 120),
-	TAP_CASE(test_open_race, 60),
+	TAP_CASE(test_processes, 300),
+	TAP_CASE(test_threads, 300),
+	TAP_CASE(test_growth, 300),
+	TAP_CASE(test_create_race, 300),
+	TAP_CASE(test_open_race, 120),
 )

@@ -117,96 +117,81 @@ static int channel_is(int fd, unsigned long id, const void *want, size_t len)
 }
 
 /*
- * Write @msg to @fd with the @n-th injectable call failing: a failed write
- * must leave channel @id as @old (NULL: absent), a successful one must
- * have stored @msg. @check is another file of the slot, for the look.
+ * Walk the injectable calls of a write of @msg, on channel @base + n for
+ * the n-th call (@fresh) or on channel @base every time. Before each
+ * write the channel gets @old (NULL: it stays absent); a failed write must
+ * leave it so, a successful one must have stored @msg. A second file of
+ * the slot looks. Returns the walk, reported as @what.
  */
-static void write_injected(struct walk *w, unsigned int n, int fd, int check,
-			   unsigned long id, const void *msg, size_t len,
-			   const void *old, size_t old_len)
+static struct walk walk_write(const char *what, unsigned long base, int fresh,
+			      const void *msg, size_t len, const void *old, size_t old_len)
 {
-	long ret;
-	int err, hit;
+	struct walk w = { 0 };
+	unsigned int n;
+	int fd = must_open_chan(0, base), check = must_open_chan(0, base);
 
-	inject(n);
-	ret = write(fd, msg, len);
-	err = errno;
-	hit = fired();
-	account(w, hit, ret, err, ret < 0 ? channel_is(check, id, old, old_len) :
-					    channel_is(check, id, msg, len));
+	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
+		unsigned long id = fresh ? base + n : base;
+		long ret;
+		int err, hit;
+
+		ioctl(fd, MSG_SLOT_CHANNEL, id);
+		if (old && write(fd, old, old_len) != (ssize_t)old_len)
+			die("write the message before the injected write");
+		inject(n);
+		ret = write(fd, msg, len);
+		err = errno;
+		hit = fired();
+		account(&w, hit, ret, err, ret < 0 ? channel_is(check, id, old, old_len) :
+						    channel_is(check, id, msg, len));
+	}
+	report(what, &w);
+	close(fd);
+	close(check);
+	return w;
 }
 
 /* Writes that create a channel: on failure the channel stays absent. */
 static void test_create(void)
 {
 	unsigned char msg[40];
-	struct walk w = { 0 };
-	unsigned int n;
-	int fd, check;
+	struct walk w;
 
 	need_fault_injection();
-	fd = must_open_chan(0, 1);
-	check = must_open_chan(0, 1);
 	fill_msg(msg, sizeof(msg), 1);
-	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
-		unsigned long id = 500000 + n;
-
-		ioctl(fd, MSG_SLOT_CHANNEL, id);
-		write_injected(&w, n, fd, check, id, msg, sizeof(msg), NULL, 0);
-	}
-	report("write creating a channel", &w);
+	w = walk_write("write creating a channel", 500000, 1, msg, sizeof(msg), NULL, 0);
 	ok(w.efault >= 1 && w.enomem >= 1,
 	   "that walk failed the copy from user space (EFAULT) and the channel allocation (ENOMEM)");
-	close(fd);
-	close(check);
 }
 
 /* Writes that replace a 1-byte channel by a larger one. */
 static void test_grow(void)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN];
-	struct walk w = { 0 };
-	unsigned int n;
-	int fd, check;
+	struct walk w;
 
 	need_fault_injection();
-	fd = must_open_chan(0, 1);
-	check = must_open_chan(0, 1);
 	fill_msg(msg, sizeof(msg), 2);
-	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
-		unsigned long id = 600000 + n;
-
-		ioctl(fd, MSG_SLOT_CHANNEL, id);
-		if (write(fd, "s", 1) != 1)
-			die("write a 1-byte message");
-		write_injected(&w, n, fd, check, id, msg, sizeof(msg), "s", 1);
-	}
-	report("write growing a channel to 128 bytes", &w);
+	w = walk_write("write growing a channel to 128 bytes", 600000, 1, msg, sizeof(msg),
+		       "s", 1);
 	ok(w.enomem >= 1, "that walk failed the larger channel's allocation (ENOMEM)");
-	close(fd);
-	close(check);
 }
 
 /* Overwrites in place, and reads. */
 static void test_overwrite_and_read(void)
 {
 	unsigned char msg[32], old[32], buf[MSG_SLOT_MAX_LEN];
-	struct walk w = { 0 }, r = { 0 };
+	struct walk r = { 0 };
 	unsigned int n;
 	int fd, check;
 
 	need_fault_injection();
-	fd = must_open_chan(0, 700000);
-	check = must_open_chan(0, 700000);
 	fill_msg(old, sizeof(old), 3);
 	fill_msg(msg, sizeof(msg), 4);
-	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
-		if (write(fd, old, sizeof(old)) != sizeof(old))
-			die("write");
-		write_injected(&w, n, fd, check, 700000, msg, sizeof(msg), old, sizeof(old));
-	}
-	report("write overwriting in place", &w);
+	walk_write("write overwriting in place", 700000, 0, msg, sizeof(msg), old, sizeof(old));
 
+	fd = must_open_chan(0, 700000);
+	check = must_open_chan(0, 700000);
 	for (n = 1; n <= MAX_POINTS && !r.finished; n++) {
 		long ret;
 		int err, hit;
@@ -303,9 +288,9 @@ static void test_open(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_create, 120),
-	TAP_CASE(test_grow, 120),
-	TAP_CASE(test_overwrite_and_read, 120),
-	TAP_CASE(test_ioctl, 60),
-	TAP_CASE(test_open, 240),
+	TAP_CASE(test_create, 300),
+	TAP_CASE(test_grow, 300),
+	TAP_CASE(test_overwrite_and_read, 300),
+	TAP_CASE(test_ioctl, 120),
+	TAP_CASE(test_open, 600),
 )

@@ -253,9 +253,9 @@ static void test_many_waiters(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_poll_basics, 60),
-	TAP_CASE(test_rearm, 30),
-	TAP_CASE(test_select, 30),
-	TAP_CASE(test_epoll, 60),
-	TAP_CASE(test_many_waiters, 60),
+	TAP_CASE(test_poll_basics, 120),
+	TAP_CASE(test_rearm, 60),
+	TAP_CASE(test_select, 60),
+	TAP_CASE(test_epoll, 120),
+	TAP_CASE(test_many_waiters, 120),
 )

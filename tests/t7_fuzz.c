@@ -658,9 +658,9 @@ int main(void)
 	const char *env_seed = getenv("MS_FUZZ_SEED"), *env_ops = getenv("MS_FUZZ_OPS");
 	struct tap_case cases[] = {
 		TAP_CASE(test_fuzz_fixed_seed, 0),
-		TAP_CASE(test_processes_fixed_seed, 120),
+		TAP_CASE(test_processes_fixed_seed, 300),
 		TAP_CASE(test_fuzz_fresh_seed, 0),
-		TAP_CASE(test_processes_fresh_seed, 120),
+		TAP_CASE(test_processes_fresh_seed, 300),
 	};
 	int fd;
 

@@ -300,10 +300,10 @@ static void test_nodes(void)
 }
 
 TAP_MAIN(
-	TAP_CASE(test_refused_while_open, 30),
-	TAP_CASE(test_cycles, 60),
-	TAP_CASE(test_slab, 120),
-	TAP_CASE(test_major_param, 30),
-	TAP_CASE(test_counters_and_limit, 30),
-	TAP_CASE(test_nodes, 60),
+	TAP_CASE(test_refused_while_open, 60),
+	TAP_CASE(test_cycles, 120),
+	TAP_CASE(test_slab, 300),
+	TAP_CASE(test_major_param, 60),
+	TAP_CASE(test_counters_and_limit, 60),
+	TAP_CASE(test_nodes, 120),
 )

@@ -13,7 +13,7 @@
  *	    ok 1 write with no channel selected: EINVAL	<- an assertion
  *	    1..1
  *	ok 1 no_channel					<- a case
- *	not ok 2 sizes # TIMEOUT after 30 s
+ *	not ok 2 sizes # TIMEOUT after 60 s
  *	ok 3 slab # SKIP KASAN's quarantine keeps freed objects
  *
  * KTAP_INDENT=N (set by the guest's init) indents all of it by N spaces, so

@@ -44,4 +44,4 @@ debug)
 	;;
 *) fail "usage: kernel.sh stock [FLAVOUR] | debug" ;;
 esac
-printf 'krel=%s\nkdir=%s\nimage=%s\n' "$krel" "$kdir" "$image"
+printf 'krel=%q\nkdir=%q\nimage=%q\n' "$krel" "$kdir" "$image"

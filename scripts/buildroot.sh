@@ -82,6 +82,11 @@ make_root() {
 	trixie) sources+=("deb ${mirror%/debian}/debian-security $release-security main") ;;
 	esac
 	say "buildroot.sh: making the $release build root (once) in $dir"
+	if [ "$mode" = unshare ] && ! { command -v newuidmap >/dev/null &&
+		grep -q "^\($(id -un)\|$(id -u)\):" /etc/subuid 2>/dev/null; }; then
+		rm -rf "$tmp"
+		fail "mmdebstrap's unshare mode needs newuidmap (package uidmap) and a range for $(id -un) in /etc/subuid and /etc/subgid; without them, run this as root"
+	fi
 	if [ "$mode" = root ]; then
 		mmdebstrap --mode=root "${opts[@]}" "$release" "$tmp/root" "${sources[@]}" >&2 ||
 			{ rm -rf "$tmp"; fail "mmdebstrap $release failed (see above)"; }

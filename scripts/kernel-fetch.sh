@@ -79,8 +79,9 @@ image_pkg=$(printf "$image_fmt" "$krel")
 image=$cache/$krel/vmlinuz
 if [ ! -s "$image" ]; then
 	mkdir -p "$cache/$krel"
-	if [ -r "/boot/vmlinuz-$krel" ]; then
-		cp "/boot/vmlinuz-$krel" "$image.tmp"
+	# Trixie's headers pull in the image itself: the root may have it.
+	if [ -r "${root%/}/boot/vmlinuz-$krel" ]; then
+		cp "${root%/}/boot/vmlinuz-$krel" "$image.tmp"
 	else
 		say "kernel-fetch.sh: fetching $image_pkg $version (once) into $cache/$krel"
 		dl=$(mktemp -d "$cache/.fetch.XXXXXX")

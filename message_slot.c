@@ -221,7 +221,7 @@ static struct kmem_cache *ms_channel_cache;
 static struct ms_channel *ms_channel_alloc(u32 id, const u8 *msg, u8 len)
 {
 	const size_t full = MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN);
-	size_t size = kmalloc_size_roundup(MS_CHANNEL_SIZE(len));
+	size_t size = ms_kmalloc_size_roundup(MS_CHANNEL_SIZE(len));
 	struct ms_channel *chan;
 
 	if (size >= full) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel API differences the module meets between the oldest kernel
- * it supports (6.1, see dkms.conf) and current mainline, each with the
+ * it supports (5.10, see dkms.conf) and current mainline, each with the
  * version that changed it. Version checks are this file's purpose, so
  * `make check` lets checkpatch's LINUX_VERSION_CODE warnings pass here.
  *
@@ -14,7 +14,33 @@
 #define MESSAGE_SLOT_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
 #include <linux/version.h>
+
+/*
+ * 6.1: kmalloc_size_roundup() tells the size of the kmalloc bucket that
+ * serves a request. Before it, the same answer from the same bucket
+ * sizes: powers of two from KMALLOC_MIN_SIZE, plus 96 and 192 where
+ * KMALLOC_MIN_SIZE allows them (mm/slab_common.c's size_index table).
+ * Only requests up to KMALLOC_MAX_CACHE_SIZE are served by buckets, and
+ * the module's are never larger than a channel of 128 bytes.
+ */
+#if KERNEL_VERSION(6, 1, 0) <= LINUX_VERSION_CODE
+#define ms_kmalloc_size_roundup(size) kmalloc_size_roundup(size)
+#else
+static inline size_t ms_kmalloc_size_roundup(size_t size)
+{
+	BUILD_BUG_ON(KMALLOC_MIN_SIZE > 256);
+	if (size <= KMALLOC_MIN_SIZE)
+		return KMALLOC_MIN_SIZE;
+	if (KMALLOC_MIN_SIZE <= 32 && size > 64 && size <= 96)
+		return 96;
+	if (KMALLOC_MIN_SIZE <= 64 && size > 128 && size <= 192)
+		return 192;
+	return roundup_pow_of_two(size);
+}
+#endif
 
 /* 6.4: class_create() lost its struct module argument. */
 #if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE

@@ -546,7 +546,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (slot)
 		return slot;
 
-	slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
+	slot = kzalloc_obj(*slot, GFP_KERNEL_ACCOUNT);
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
@@ -603,7 +603,7 @@ static int ms_open(struct inode *inode, struct file *file)
 	if (IS_ERR(slot))
 		return PTR_ERR(slot);
 
-	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	mf = kzalloc_obj(*mf, GFP_KERNEL_ACCOUNT);
 	if (!mf)
 		return -ENOMEM;
 	mf->slot = slot;

@@ -42,6 +42,20 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 }
 #endif
 
+/*
+ * 7.0 (and 6.12.y stable: Debian's 6.12.117 has it): kzalloc_obj()
+ * allocates an object of the type of its first argument, and checkpatch
+ * prefers it to kzalloc(sizeof(...)). It is a macro, so its absence is
+ * what tells, not the version, which backports make wrong.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj, gfp)					\
+({								\
+	typeof(obj) *__ms_obj = kzalloc(sizeof(obj), gfp);	\
+	__ms_obj;						\
+})
+#endif
+
 /* 6.4: class_create() lost its struct module argument. */
 #if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
 #define ms_class_create(name) class_create(name)

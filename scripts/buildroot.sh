@@ -21,16 +21,12 @@
 #
 # Environment:
 #   MS_CACHE=DIR     where roots are kept (~/.cache/message_slot)
-#   MS_MIRROR=URL    Debian's archive (http://deb.debian.org/debian)
+#   MS_MIRROR=URL    Debian's archive (default: the one the host's apt uses)
 #   MS_REFRESH=1     make the root again (e.g. once the archive moved on)
 #   MS_BIND=DIR      with run: the directory to bind (default: $PWD)
 set -euo pipefail
 
-say() { printf '%s\n' "$*" >&2; }
-fail() {
-	say "buildroot.sh: $*"
-	exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 releases="bullseye bookworm trixie sid"
 release=${1:-}
@@ -40,8 +36,12 @@ case " $releases " in
 esac || fail "usage: $0 RELEASE [run CMD...]; RELEASE is one of: $releases"
 shift
 
-cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
-mirror=${MS_MIRROR:-http://deb.debian.org/debian}
+cache=$MS_CACHE
+# The host's own Debian archive, as its apt sources name it.
+mirror=${MS_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null |
+	grep -m1 '/debian/$')}
+mirror=${mirror%/}
+[ -n "$mirror" ] || fail "no Debian archive in the host's apt sources: set MS_MIRROR"
 packages="gcc make libc6-dev perl libelf-dev bc linux-headers-amd64"
 # The PREEMPT_RT kernels the suite boots: 6.12 (trixie) and 7.2 (sid).
 case $release in
@@ -81,7 +81,7 @@ make_root() {
 		;;
 	trixie) sources+=("deb ${mirror%/debian}/debian-security $release-security main") ;;
 	esac
-	say "buildroot.sh: making the $release build root (once) in $dir"
+	say "making the $release build root (once) in $dir"
 	if [ "$mode" = unshare ] && ! { command -v newuidmap >/dev/null &&
 		grep -q "^\($(id -un)\|$(id -u)\):" /etc/subuid 2>/dev/null; }; then
 		rm -rf "$tmp"

@@ -23,11 +23,7 @@
 # current kernel.
 set -euo pipefail
 
-say() { printf '%s\n' "$*" >&2; }
-fail() {
-	say "kernel-fetch.sh: $*"
-	exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 table=$here/kernels
@@ -48,7 +44,7 @@ rt | rt-amd64)
 	;;
 *) fail "FLAVOUR must be amd64 or rt, not $flavour" ;;
 esac
-cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
+cache=$MS_CACHE
 
 # The host itself, when it is that release with the headers installed.
 host_release=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
@@ -83,7 +79,7 @@ if [ ! -s "$image" ]; then
 	if [ -r "${root%/}/boot/vmlinuz-$krel" ]; then
 		cp "${root%/}/boot/vmlinuz-$krel" "$image.tmp"
 	else
-		say "kernel-fetch.sh: fetching $image_pkg $version (once) into $cache/$krel"
+		say "fetching $image_pkg $version (once) into $cache/$krel"
 		dl=$(mktemp -d "$cache/.fetch.XXXXXX")
 		trap 'rm -rf "$dl"' EXIT
 		# As root of a user namespace, apt cannot drop to its _apt user.

@@ -5,6 +5,8 @@
 #  - checkpatch.pl --strict on the kernel sources (Debian ships it only
 #    inside linux-source-6.1's tarball: extracted once into the cache)
 #  - sparse (C=2) and W=1 through kbuild, warnings as errors
+#  - both again with the newest supported kernel's checkpatch.pl, sparse,
+#    headers and compiler, in its Debian release's build root
 #  - the kernel-doc checker on message_slot.c
 #  - gcc -fanalyzer (the programs' own CFLAGS, through make tests) and
 #    cppcheck on the programs, the tests and the benchmark
@@ -66,6 +68,30 @@ kernel_doc() {
 	return $rc
 }
 check "kernel-doc -v -Werror: message_slot.c" kernel_doc
+
+# The same with the newest supported kernel's checkpatch, sparse, headers
+# and compiler (scripts/newest-tools.sh), built in its release's root:
+# their rules move on.
+if newest=$("$MS_ROOT/scripts/newest-tools.sh"); then
+	eval "$newest"
+	check "checkpatch --strict ($name): message_slot.c message_slot.h" \
+		perl "$checkpatch" --strict --no-tree -q -f message_slot.c message_slot.h
+	check "checkpatch --strict ($name): message_slot_compat.h (LINUX_VERSION_CODE allowed)" \
+		perl "$checkpatch" --strict --no-tree -q --ignore LINUX_VERSION_CODE -f message_slot_compat.h
+	mkdir -p "$build/$name"
+	# shellcheck disable=SC2046 # a list of file names
+	cp $(ms_make_var sources) "$build/$name/"
+	newest_build() {
+		MS_BIND=$build/$name "$MS_ROOT/scripts/buildroot.sh" "$release" run \
+			make -s -C "$kdir" M="$build/$name" CC="$cc" C=2 W=1 \
+			KCFLAGS=-Werror modules 2>&1 |
+			grep -v -e '^Skipping BTF generation' -e '^  '
+		return "${PIPESTATUS[0]}"
+	}
+	check "kbuild W=1 -Werror and sparse C=2 ($name, $cc)" newest_build
+else
+	check "the newest kernel's checkpatch and sparse (scripts/newest-tools.sh)" false
+fi
 
 analyze() {
 	make -s --no-print-directory tests OUTPUT="$build/analyzer" \

@@ -73,7 +73,8 @@ version=$(rootq -W -f='${Version}' "linux-headers-$krel")
 image_pkg=$(printf "$image_fmt" "$krel")
 
 image=$cache/$krel/vmlinuz
-if [ ! -s "$image" ]; then
+# MS_NO_IMAGE=1: only the root and headers are wanted (e.g. for checks).
+if [ ! -s "$image" ] && [ "${MS_NO_IMAGE:-}" != 1 ]; then
 	mkdir -p "$cache/$krel"
 	# Trixie's headers pull in the image itself: the root may have it.
 	if [ -r "${root%/}/boot/vmlinuz-$krel" ]; then

@@ -73,22 +73,26 @@ check "kernel-doc -v -Werror: message_slot.c" kernel_doc
 # and compiler (scripts/newest-tools.sh), built in its release's root:
 # their rules move on.
 if newest=$("$MS_ROOT/scripts/newest-tools.sh"); then
-	eval "$newest"
-	check "checkpatch --strict ($name): message_slot.c message_slot.h" \
-		perl "$checkpatch" --strict --no-tree -q -f message_slot.c message_slot.h
-	check "checkpatch --strict ($name): message_slot_compat.h (LINUX_VERSION_CODE allowed)" \
-		perl "$checkpatch" --strict --no-tree -q --ignore LINUX_VERSION_CODE -f message_slot_compat.h
-	mkdir -p "$build/$name"
+	# Its own names: check() has a local "name".
+	nfield() { sed -n "s/^$1=//p" <<<"$newest"; }
+	nname=$(nfield name)
+	nbuild=$build/$nname
+	check "checkpatch --strict ($nname): message_slot.c message_slot.h" \
+		perl "$(nfield checkpatch)" --strict --no-tree -q -f message_slot.c message_slot.h
+	check "checkpatch --strict ($nname): message_slot_compat.h (LINUX_VERSION_CODE allowed)" \
+		perl "$(nfield checkpatch)" --strict --no-tree -q --ignore LINUX_VERSION_CODE \
+		-f message_slot_compat.h
+	mkdir -p "$nbuild"
 	# shellcheck disable=SC2046 # a list of file names
-	cp $(ms_make_var sources) "$build/$name/"
+	cp $(ms_make_var sources) "$nbuild/"
 	newest_build() {
-		MS_BIND=$build/$name "$MS_ROOT/scripts/buildroot.sh" "$release" run \
-			make -s -C "$kdir" M="$build/$name" CC="$cc" C=2 W=1 \
+		MS_BIND=$nbuild "$MS_ROOT/scripts/buildroot.sh" "$(nfield release)" run \
+			make -s -C "$(nfield kdir)" M="$nbuild" CC="$(nfield cc)" C=2 W=1 \
 			KCFLAGS=-Werror modules 2>&1 |
 			grep -v -e '^Skipping BTF generation' -e '^  '
 		return "${PIPESTATUS[0]}"
 	}
-	check "kbuild W=1 -Werror and sparse C=2 ($name, $cc)" newest_build
+	check "kbuild W=1 -Werror and sparse C=2 ($nname, $(nfield cc))" newest_build
 else
 	check "the newest kernel's checkpatch and sparse (scripts/newest-tools.sh)" false
 fi

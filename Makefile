@@ -3,7 +3,10 @@
 # make             build message_slot.ko and the two programs
 # make demo        boot a throwaway VM and show the programs at work
 # make test        the whole test suite in a throwaway VM (no root needed)
-#                  (FLAVOUR=rt: on Debian's PREEMPT_RT kernel)
+#                  (FLAVOUR=rt: on Debian's PREEMPT_RT kernel; KERNEL=5.10,
+#                  6.1, 6.12 or 7.2: on that kernel, built with its
+#                  Debian release's compiler)
+# make test-matrix the suite on every supported kernel in turn
 # make test-debug  the suite under lockdep, KASAN, kmemleak, UBSAN and
 #                  fault injection, on a debug kernel built once
 # make bench       speed and memory figures, measured in the VM
@@ -48,7 +51,7 @@ GROUP ?= msgslot
 DKMS_SRC := /usr/src/message_slot-$(VERSION)
 RULES := packaging/60-message_slot.rules
 
-.PHONY: all module tests clean test test-debug demo bench fuzz check load unload \
+.PHONY: all module tests clean test test-matrix test-debug demo bench fuzz check load unload \
 	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
 	print-krel print-sources print-version print-cflags
 
@@ -73,7 +76,10 @@ clean:
 	rm -rf build
 
 test:
-	FLAVOUR=$(FLAVOUR) tests/vm/run.sh test
+	FLAVOUR=$(FLAVOUR) KERNEL=$(KERNEL) tests/vm/run.sh test
+
+test-matrix:
+	tests/vm/matrix.sh
 
 test-debug:
 	MS_KERNEL=debug tests/vm/run.sh test

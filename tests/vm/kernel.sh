@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernel.sh stock [FLAVOUR] | debug: the kernel a VM boots, fetched or built
-# once into the cache. Prints three lines for the caller to read:
-#   krel=RELEASE   kdir=BUILD-TREE   image=BZIMAGE
-# stock: the release Debian's linux-headers-FLAVOUR (amd64, rt-amd64, or rt)
-# points to, its headers, and its vmlinuz from the matching linux-image
-# package (apt-get download). debug: debug-kernel.sh's build.
+# kernel.sh stock [FLAVOUR] | debug | NAME [FLAVOUR]: the kernel a VM boots,
+# fetched or built once into the cache, and how to build a module for it.
+# Prints shell assignments for the caller to eval:
+#   krel=RELEASE  kdir=BUILD-TREE  image=BZIMAGE
+#   root=DIR      release=NAME     cc=COMPILER
+# where the module is built in the Debian build root DIR (/ is the host)
+# with CC=COMPILER.
+# stock: the release the host's linux-headers-FLAVOUR (amd64, rt-amd64, or
+# rt) points to, its headers, and its vmlinuz from the matching
+# linux-image package (apt-get download). debug: debug-kernel.sh's build.
+# NAME: one of the supported kernels of scripts/kernels (5.10, 6.1, 6.12,
+# 7.2), through scripts/kernel-fetch.sh: its release's build root, its
+# headers and compiler, its image.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 kind=${1:-stock}
+root=/ release= cc=gcc
 case $kind in
 stock)
 	flavour=${2:-amd64}
@@ -42,6 +50,10 @@ debug)
 	image=$kdir/arch/x86/boot/bzImage
 	krel="$(make -s -C "$kdir" ARCH=x86_64 kernelrelease) (debug)"
 	;;
-*) fail "usage: kernel.sh stock [FLAVOUR] | debug" ;;
+*)
+	"$MS_ROOT/scripts/kernel-fetch.sh" "$kind" "${2:-amd64}"
+	exit
+	;;
 esac
-printf 'krel=%q\nkdir=%q\nimage=%q\n' "$krel" "$kdir" "$image"
+printf 'krel=%q\nkdir=%q\nimage=%q\nroot=%q\nrelease=%q\ncc=%q\n' \
+	"$krel" "$kdir" "$image" "$root" "$release" "$cc"

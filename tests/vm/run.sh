@@ -11,7 +11,9 @@
 # The host kernel is never touched; no root is needed once the Debian
 # packages are installed (as root, the scripts install what is missing).
 #
-# Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), MS_KERNEL=debug
+# Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), KERNEL=NAME (one
+# of scripts/kernels: 5.10, 6.1, 6.12, 7.2, built in that Debian release's
+# root with its compiler; default: the host's headers), MS_KERNEL=debug
 # (the debug kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
 # MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 12345),
 # SEED=N OPS=N (fuzz).
@@ -28,14 +30,17 @@ test | demo | bench | fuzz) ;;
 	;;
 esac
 kernel=${MS_KERNEL:-stock}
+flavour=${FLAVOUR:-amd64}
+flavour=${flavour%-amd64}
 case $kernel in
 stock)
-	flavour=${FLAVOUR:-amd64}
-	work=$MS_ROOT/build/vm-${flavour%-amd64}
+	which=${KERNEL:-stock}
+	work=$MS_ROOT/build/vm-${KERNEL:+$KERNEL-}$flavour
 	timeout_s=${MS_TIMEOUT:-900}
 	;;
 debug)
-	flavour=
+	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=debug exclude each other"
+	which=debug flavour=
 	work=$MS_ROOT/build/vm-debug
 	timeout_s=${MS_TIMEOUT:-2400}
 	;;
@@ -43,14 +48,21 @@ debug)
 esac
 need_packages make gcc gcc-multilib libc6-dev
 
-eval "$("$here/kernel.sh" "$kernel" $flavour)"
+fetched=$("$here/kernel.sh" "$which" $flavour) || exit 1
+eval "$fetched"
 logs=$work/logs
 rm -rf "$work"
 mkdir -p "$work/module" "$logs"
 
 say "building message_slot.ko for $krel"
 (cd "$MS_ROOT" && cp $(ms_make_var sources) "$work/module/")
-make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 modules >"$logs/build.log" 2>&1 ||
+if [ "$root" = / ]; then
+	make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" modules
+else
+	# In the kernel's Debian release, with its own compiler.
+	MS_BIND=$work/module "$MS_ROOT/scripts/buildroot.sh" "$release" run \
+		make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" modules
+fi >"$logs/build.log" 2>&1 ||
 	{
 		cat "$logs/build.log" >&2
 		fail "module build failed"
@@ -64,7 +76,7 @@ programs=$(make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests
 cat >"$logs/run.env" <<ENV
 MODE=$mode
 KERNEL=$kernel
-KRELEASE='$krel'
+KRELEASE='$krel${release:+ ($release, $cc)}'
 PROGRAMS='$programs'
 TIMEOUT=$timeout_s
 ENV

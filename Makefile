@@ -9,6 +9,8 @@
 # make test-matrix the suite on every supported kernel in turn
 # make test-debug  the suite under lockdep, KASAN, kmemleak, UBSAN and
 #                  fault injection, on a debug kernel built once
+#                  (FLAVOUR=kcsan: under lockdep and strict KCSAN, on a
+#                  second kernel built once)
 # make bench       speed and memory figures, measured in the VM
 # make fuzz        10 million random operations checked against a model
 #                  (SEED=N OPS=N to replay one)
@@ -82,7 +84,7 @@ test-matrix:
 	tests/vm/matrix.sh
 
 test-debug:
-	MS_KERNEL=debug tests/vm/run.sh test
+	MS_KERNEL=$(if $(filter kcsan,$(FLAVOUR)),kcsan,debug) tests/vm/run.sh test
 
 demo:
 	tests/vm/run.sh demo

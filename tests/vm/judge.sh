@@ -7,8 +7,9 @@
 # It counts test cases, one kind of thing: the cases of every test program
 # (nested under the program's KTAP result in out.log) and the run's own
 # checks, the cases of "vm": the module built with no warning, the guest
-# ran to the end, rmmod, no kernel report in the console or dmesg, and on
-# the debug kernel no kmemleak leak and lockdep still on. A program that
+# ran to the end, rmmod, no kernel report in the console or dmesg; on the
+# debug kernel no kmemleak leak; on the KCSAN kernel KCSAN was on and set
+# watchpoints (kmemleak skipped: it has none); on both, lockdep still on. A program that
 # did not finish, or failed with no failed case (its runner crashed or hit
 # the program's time limit), counts as one failed case of its own.
 # Ends with "cases: N passed, N failed, N skipped"; exits 1 on any failure.
@@ -27,12 +28,12 @@ out=$logs/out.log
 vm=$logs/vm.tap
 : >"$vm"
 
-check() { # check OK|FAIL NAME [WHY]
-	if [ "$1" = OK ]; then
-		echo "ok - $2"
-	else
-		echo "not ok - $2${3:+ # $3}"
-	fi >>"$vm"
+check() { # check OK|FAIL|SKIP NAME [WHY]
+	case $1 in
+	OK) echo "ok - $2" ;;
+	SKIP) echo "ok - $2 # SKIP $3" ;;
+	*) echo "not ok - $2${3:+ # $3}" ;;
+	esac >>"$vm"
 }
 
 if grep -q ': warning:' "$logs/build.log"; then
@@ -63,6 +64,16 @@ else
 	check OK no_kernel_reports
 fi
 
+if [ "$KERNEL" = kcsan ]; then
+	check SKIP kmemleak_no_leak "the KCSAN kernel has no kmemleak: make test-debug checks leaks"
+	sed -n '/^# kcsan begin/,/^# kcsan end/p' "$out" >"$logs/kcsan.log"
+	if grep -q '^enabled: 1' "$logs/kcsan.log" &&
+		awk '$1 == "setup_watchpoints:" && $2 > 0 { found = 1 } END { exit !found }' "$logs/kcsan.log"; then
+		check OK kcsan_watched "$(grep -E '^(setup_watchpoints|data_races|races_unknown_origin):' "$logs/kcsan.log" | tr '\n' ' ')"
+	else
+		check FAIL kcsan_watched "KCSAN was not on, or set no watchpoint: see $logs/kcsan.log"
+	fi
+fi
 if [ "$KERNEL" = debug ]; then
 	sed -n '/^# kmemleak begin/,/^# kmemleak end/p' "$out" >"$logs/kmemleak.log"
 	leaks=$(grep -c 'unreferenced object' "$logs/kmemleak.log" || true)
@@ -71,6 +82,8 @@ if [ "$KERNEL" = debug ]; then
 	else
 		check FAIL kmemleak_no_leak "$leaks unreferenced objects: see $logs/kmemleak.log"
 	fi
+fi
+if [ "$KERNEL" != stock ]; then
 	if grep -q '^# debug_locks: 1$' "$out"; then
 		check OK lockdep_still_on
 	else
@@ -123,11 +136,12 @@ awk -v programs="$PROGRAMS" -v vm="$vm" '
 		for (i = 1; i <= n; i++)
 			tally(list[i])
 		while ((getline line < vm) > 0) {
-			if (line ~ /^ok /) { passed++; vmp++ }
+			if (line ~ /^ok .*# SKIP/) { skipped++; vms++; print line " (vm)" }
+			else if (line ~ /^ok /) { passed++; vmp++ }
 			else if (line ~ /^not ok /) { failed++; vmf++; print line " (vm)" }
 			else print line
 		}
-		printf "# %-16s %3d passed, %d failed, 0 skipped\n", "vm", vmp, vmf
+		printf "# %-16s %3d passed, %d failed, %d skipped\n", "vm", vmp, vmf, vms
 		printf "cases: %d passed, %d failed, %d skipped\n", passed, failed, skipped
 		exit failed > 0 || passed == 0
 	}' "$out" | tee "$logs/verdict.txt"

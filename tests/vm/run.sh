@@ -13,8 +13,8 @@
 #
 # Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), KERNEL=NAME (one
 # of scripts/kernels: 5.10, 6.1, 6.12, 7.2, built in that Debian release's
-# root with its compiler; default: the host's headers), MS_KERNEL=debug
-# (the debug kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
+# root with its compiler; default: the host's headers), MS_KERNEL=debug or
+# kcsan (the debug or the KCSAN kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
 # MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 12345),
 # SEED=N OPS=N (fuzz).
 set -euo pipefail
@@ -38,13 +38,13 @@ stock)
 	work=$MS_ROOT/build/vm-${KERNEL:+$KERNEL-}$flavour
 	timeout_s=${MS_TIMEOUT:-900}
 	;;
-debug)
-	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=debug exclude each other"
-	which=debug flavour=
-	work=$MS_ROOT/build/vm-debug
+debug | kcsan)
+	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=$kernel exclude each other"
+	which=$kernel flavour=
+	work=$MS_ROOT/build/vm-$kernel
 	timeout_s=${MS_TIMEOUT:-2400}
 	;;
-*) fail "MS_KERNEL must be stock or debug, not $kernel" ;;
+*) fail "MS_KERNEL must be stock, debug or kcsan, not $kernel" ;;
 esac
 need_packages make gcc gcc-multilib libc6-dev
 
@@ -83,9 +83,11 @@ ENV
 
 append="ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
 [ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
-# The debug kernel: catch code that relies on zeroed memory or touches
-# freed memory.
-[ "$kernel" = debug ] && append="$append init_on_alloc=0 slub_debug=FZPU"
+# The debug kernels: catch code that relies on zeroed memory or touches
+# freed memory. KCSAN starts with the suite, not at boot: strict KCSAN
+# reports races of the kernel's own boot code (APIC timer calibration).
+[ "$kernel" != stock ] && append="$append init_on_alloc=0 slub_debug=FZPU"
+[ "$kernel" = kcsan ] && append="$append kcsan.early_enable=0"
 # TCG runs rep movs/stos one iteration at a time: under `max`, whose
 # ERMS/FSRM make the kernel copy with them, copies cost far more than on
 # any real CPU. The benchmark uses qemu64, which has neither.

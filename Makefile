@@ -16,6 +16,10 @@
 #                  (SEED=N OPS=N to replay one)
 # make check       static checks: checkpatch, sparse, W=1, kernel-doc,
 #                  gcc -fanalyzer, cppcheck
+# make deb         the Debian packages, into build/deb/ (dpkg-buildpackage,
+#                  unsigned; lintian must find no error and no warning)
+# make test-system the packages installed on a real Debian 12 system in a
+#                  VM: systemd, udev, DKMS, reboots, a second kernel, purge
 # make install / uninstall            (root; DESTDIR= and PREFIX= honoured)
 # make dkms-install / dkms-uninstall  (root)
 # make clean
@@ -55,7 +59,7 @@ RULES := packaging/60-message_slot.rules
 
 .PHONY: all module tests clean test test-matrix test-debug demo bench fuzz check load unload \
 	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
-	print-krel print-sources print-version print-cflags
+	print-krel print-sources print-version print-cflags deb test-system
 
 all: module $(PROGS)
 
@@ -147,6 +151,29 @@ print-version:
 
 print-cflags:
 	@echo $(CFLAGS)
+
+# The source package is made from the files git knows (tracked, or new and
+# not ignored), copied to build/deb/message-slot-VERSION/, so that build
+# products never end up in it. debian/changelog must carry dkms.conf's
+# version.
+DEB_DIR := build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -S Version -l debian/changelog); \
+	test "$${v%%-*}" = "$(VERSION)" || \
+		{ echo "make deb: debian/changelog says $$v, dkms.conf $(VERSION): make them agree" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/message-slot-$(VERSION)
+	git ls-files -z -co --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		xargs -0 cp -a --parents -t $(DEB_DIR)/message-slot-$(VERSION)
+	cd $(DEB_DIR)/message-slot-$(VERSION) && dpkg-buildpackage -us -uc -j2
+	lintian --fail-on error,warning \
+		$(DEB_DIR)/*.dsc $(DEB_DIR)/*.deb
+	@ls -1 $(DEB_DIR)/*.deb
+
+test-system: deb
+	tests/system/run.sh $(DEB_DIR)/message-slot-dkms_$(VERSION)_all.deb \
+		$(DEB_DIR)/message-slot-utils_$(VERSION)_*.deb
 
 # For a machine you can afford to crash: load the module with NODES nodes
 # (/dev/message_slot0 ..), made by the module itself, open to everyone.

@@ -10,12 +10,16 @@
 #  - the kernel-doc checker on message_slot.c
 #  - gcc -fanalyzer (the programs' own CFLAGS, through make tests) and
 #    cppcheck on the programs, the tests and the benchmark
+#  - mandoc -T lint and groff -ww on the man pages; message_slot(4) against
+#    the contract (tests/man-contract.sh); debian/changelog's version
+#    against dkms.conf's
 # Ends with "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$MS_ROOT"
 kdir=${KDIR:?KDIR: the kernel build tree}
-need_packages "$MS_SOURCE_PACKAGE" xz-utils sparse cppcheck perl gcc gcc-multilib make
+need_packages "$MS_SOURCE_PACKAGE" xz-utils sparse cppcheck perl gcc gcc-multilib make \
+	mandoc groff-base dpkg-dev
 passed=0
 failed=0
 
@@ -105,6 +109,27 @@ check "gcc -fanalyzer: programs, tests and benchmark (make tests)" analyze
 check "cppcheck: programs, tests and benchmark" \
 	cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 	--std=c11 --inline-suppr message_sender.c message_reader.c tests/*.c bench/*.c
+
+# The man pages: mandoc's lint (every level) and groff's warnings.
+man_pages=(docs/man/message_sender.1 docs/man/message_reader.1 docs/man/message_slot.4)
+check "mandoc -T lint: ${man_pages[*]}" mandoc -T lint "${man_pages[@]}"
+groff_lint() {
+	local f
+	for f in "${man_pages[@]}"; do
+		groff -ww -z -man "$f" || return 1
+	done
+}
+check "groff -ww: the man pages" groff_lint
+check "message_slot(4) agrees with the contract (tests/man-contract.sh)" tests/man-contract.sh
+
+# The version's one home is dkms.conf; debian/changelog must say the same.
+version_agrees() {
+	local conf deb
+	conf=$(ms_make_var version)
+	deb=$(dpkg-parsechangelog -S Version -l debian/changelog)
+	[ "$conf" = "${deb%%-*}" ] || echo "dkms.conf says $conf, debian/changelog $deb"
+}
+check "debian/changelog's version is dkms.conf's" version_agrees
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

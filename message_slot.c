@@ -56,6 +56,7 @@
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -602,7 +603,15 @@ static int ms_open(struct inode *inode, struct file *file)
 	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
 	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;
-	return stream_open(inode, file);
+	stream_open(inode, file);
+	/*
+	 * Reads and writes never wait for another process, so io_uring may
+	 * run them in the submitter's context rather than in a worker. It
+	 * then waits with ms_poll() only for a read of a channel that has
+	 * no message yet, as for an empty pipe.
+	 */
+	file->f_mode |= FMODE_NOWAIT;
+	return 0;
 }
 
 static int ms_release(struct inode *inode, struct file *file)
@@ -645,35 +654,69 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 }
 
 /**
- * ms_write() - store a message as the last message of the file's channel
- * @file: the file
- * @buf: the message, in user memory
- * @count: its length
- * @ppos: unused: a slot is a stream
+ * ms_iter_has_null() - does the buffer of a read or write hold NULL?
+ * @iter: the buffer: one range (read, write) or a vector (readv, writev,
+ *        io_uring)
  *
+ * A segment starting at NULL is refused whatever its length, as read()
+ * and write() refuse a NULL buffer whatever their count: the rule is the
+ * same for one buffer and for each buffer of a vector, and so on every
+ * kernel whichever kind of iterator it builds for them. Kernel memory
+ * (io_uring's registered buffers) has no NULL segment.
+ *
+ * Return: true if some segment starts at NULL.
+ */
+static bool ms_iter_has_null(const struct iov_iter *iter)
+{
+	const struct iovec *iov;
+	unsigned long i;
+
+	if (iter_is_ubuf(iter))
+		return !iter->ubuf;
+	if (!iter_is_iovec(iter))
+		return false;
+	iov = ms_iter_iov(iter);
+	for (i = 0; i < iter->nr_segs; i++) {
+		if (!iov[i].iov_base)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * ms_write_iter() - store a message as the last message of the file's channel
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @from: the message, in user memory: one buffer, or a vector whose
+ *        segments, concatenated, are the message
+ *
+ * write(), writev(), pwritev2() with offset -1 and io_uring's WRITE and
+ * WRITEV all come here, so that a vector is one message like a buffer.
  * The checks run in this order; a failed write stores nothing.
  *
- * Return: @count, or -EINVAL (no channel selected), -EMSGSIZE (@count is
- * 0 or over MSG_SLOT_MAX_LEN), -EINVAL (@buf is NULL), -EFAULT (@buf is
- * not readable in full), -ENOSPC (a new channel would pass max_channels)
- * or -ENOMEM.
+ * Return: the message length, or -ESPIPE (an explicit non-zero offset:
+ * io_uring's; the VFS answers pwrite() itself), -EINVAL (no channel
+ * selected), -EMSGSIZE (the length is 0 or over MSG_SLOT_MAX_LEN),
+ * -EINVAL (a NULL buffer or segment), -EFAULT (not readable in full),
+ * -ENOSPC (a new channel would pass a limit) or -ENOMEM.
  */
-static ssize_t ms_write(struct file *file, const char __user *buf,
-			size_t count, loff_t *ppos)
+static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct ms_file *mf = file->private_data;
+	struct ms_file *mf = iocb->ki_filp->private_data;
 	u32 id = READ_ONCE(mf->channel);
+	size_t count = iov_iter_count(from);
 	/* Only the @count bytes copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	int ret;
 
+	if (iocb->ki_pos)
+		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_LEN)
 		return -EMSGSIZE;
-	if (!buf)
+	if (ms_iter_has_null(from))
 		return -EINVAL;
-	if (copy_from_user(msg, buf, count))
+	if (!copy_from_iter_full(msg, count, from))
 		return -EFAULT;
 
 	ret = ms_channel_store(mf->slot, id, msg, count);
@@ -684,38 +727,40 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 }
 
 /**
- * ms_read() - copy the last message of the file's channel
- * @file: the file
- * @buf: the destination, in user memory
- * @count: its size
- * @ppos: unused: a slot is a stream
+ * ms_read_iter() - copy the last message of the file's channel
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @to: the destination, in user memory: one buffer, or a vector whose
+ *      segments are filled in order
  *
- * The message stays in the channel. The checks run in this order.
+ * read(), readv(), preadv2() with offset -1 and io_uring's READ and READV
+ * all come here. The message stays in the channel. The checks run in
+ * this order.
  *
- * Return: the message length, or -EINVAL (no channel selected),
- * -EINVAL (@buf is NULL), -EWOULDBLOCK (the channel has no message),
- * -ENOSPC (@count is less than the message length) or -EFAULT (@buf is
- * not writable in full).
+ * Return: the message length, or -ESPIPE (an explicit non-zero offset),
+ * -EINVAL (no channel selected), -EINVAL (a NULL buffer or segment),
+ * -EWOULDBLOCK (the channel has no message), -ENOSPC (the buffer holds
+ * less than the message) or -EFAULT (not writable for the whole message).
  */
-static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
-		       loff_t *ppos)
+static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct ms_file *mf = file->private_data;
+	struct ms_file *mf = iocb->ki_filp->private_data;
 	u32 id = READ_ONCE(mf->channel);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	u32 gen;
 	int len;
 
+	if (iocb->ki_pos)
+		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
-	if (!buf)
+	if (ms_iter_has_null(to))
 		return -EINVAL;
 
-	len = ms_channel_load(mf->slot, id, msg, count, &gen);
+	len = ms_channel_load(mf->slot, id, msg, iov_iter_count(to), &gen);
 	if (len < 0)
 		return len;
-	if (copy_to_user(buf, msg, len))
+	if (copy_to_iter(msg, len, to) != len)
 		return -EFAULT;
 	WRITE_ONCE(mf->read_gen, gen);
 	return len;
@@ -754,8 +799,8 @@ static const struct file_operations ms_fops = {
 	.owner = THIS_MODULE,
 	.open = ms_open,
 	.release = ms_release,
-	.read = ms_read,
-	.write = ms_write,
+	.read_iter = ms_read_iter,
+	.write_iter = ms_write_iter,
 	.poll = ms_poll,
 	.unlocked_ioctl = ms_ioctl,
 	/* The id is a value, not a pointer: 32-bit callers need no conversion. */

@@ -14,6 +14,7 @@
 #define MESSAGE_SLOT_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/uio.h>
 #include <linux/version.h>
 
 /* 6.4: class_create() lost its struct module argument. */
@@ -28,6 +29,13 @@
 #define MS_DEVNODE_CONST const
 #else
 #define MS_DEVNODE_CONST
+#endif
+
+/* 6.4: struct iov_iter's iov became __iov, read through iter_iov(). */
+#if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+#define ms_iter_iov(iter) iter_iov(iter)
+#else
+#define ms_iter_iov(iter) ((iter)->iov)
 #endif
 
 #endif /* MESSAGE_SLOT_COMPAT_H */

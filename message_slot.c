@@ -626,7 +626,7 @@ static int ms_release(struct inode *inode, struct file *file)
 /**
  * ms_ioctl() - select the channel of an open file
  * @file: the file
- * @cmd: MSG_SLOT_CHANNEL
+ * @cmd: MSG_SLOT_CHANNEL, or MSG_SLOT_CHANNEL_LONG with the same meaning
  * @arg: the channel id, 1 to 4294967295
  *
  * The channel belongs to this open file only: not to its slot, not to
@@ -641,7 +641,8 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
 
-	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > U32_MAX)
+	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
+	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;
 	WRITE_ONCE(mf->channel, arg);
 	WRITE_ONCE(mf->read_gen, 0);

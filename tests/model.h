@@ -56,7 +56,8 @@ static inline struct model_channel *model_find(struct model_slot *s, uint32_t id
 /* ioctl(fd, cmd, arg): 0 or -errno. */
 static inline long model_ioctl(struct model_file *f, unsigned long cmd, unsigned long arg)
 {
-	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > 4294967295ul)
+	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
+	    arg == 0 || arg > 4294967295ul)
 		return -EINVAL;
 	f->channel = (uint32_t)arg;
 	return 0;

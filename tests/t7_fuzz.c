@@ -358,7 +358,7 @@ static unsigned long pick_id(unsigned long *cmd)
 		/* An unknown command of our type (the VFS answers others). */
 		do {
 			*cmd = (unsigned long)(rnd64() & 0xffff00ffu) | (MSG_SLOT_MAJOR << 8);
-		} while (*cmd == MSG_SLOT_CHANNEL);
+		} while (*cmd == MSG_SLOT_CHANNEL || *cmd == MSG_SLOT_CHANNEL_LONG);
 		return 1 + rnd(5);
 	}
 	if (r < 8)

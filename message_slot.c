@@ -25,9 +25,10 @@
  *    into a new, larger channel that replaces the old one in the table;
  *    the old one is marked dead under its lock (so that no writer stores
  *    into it afterwards) and freed after an RCU grace period.
- *  - Writers racing to create the same channel insert it once:
- *    rhashtable_lookup_get_insert_fast() lets exactly one win, the others
- *    retry and overwrite the winner in place.
+ *  - Writers creating channels in one slot take its create_lock, look
+ *    again and count under it: writers racing to create the same channel
+ *    insert it once (the others overwrite it in place), and a limit
+ *    refuses a writer only for channels that exist.
  *
  * Waiting (poll, select, epoll):
  *  - Every message carries a generation number; a file remembers the
@@ -85,6 +86,10 @@ static unsigned int max_channels = 1048576;
 module_param(max_channels, uint, 0444);
 MODULE_PARM_DESC(max_channels, "Most channels per slot; a write that would create one more fails with ENOSPC (default 1048576; 0: no limit)");
 
+static unsigned int max_total_channels = 4194304;
+module_param(max_total_channels, uint, 0444);
+MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write that would create one more fails with ENOSPC (default 4194304, about 800 MiB of 128-byte messages; 0: no limit)");
+
 /**
  * struct ms_channel - one channel of a slot and its last message
  * @node: link in the slot's channel table
@@ -115,12 +120,18 @@ struct ms_channel {
 /**
  * struct ms_slot - the channels of one minor number
  * @channels: table of struct ms_channel keyed by id
- * @nchannels: channels in @channels, at most max_channels if that is set
+ * @create_lock: serialises the creation of channels in @channels
+ * @nchannels: channels in @channels, at most max_channels if that is set;
+ *             under @create_lock
  */
 struct ms_slot {
 	struct rhashtable channels;
-	atomic_t nchannels;
+	spinlock_t create_lock;	/* serialises channel creation */
+	unsigned int nchannels;
 };
+
+/* Channels in all slots, at most max_total_channels if that is set. */
+static atomic_t ms_total_channels = ATOMIC_INIT(0);
 
 /*
  * What the module holds, for debugfs: slots, channels (each holds a
@@ -184,7 +195,14 @@ static inline int ms_channel_cmp(struct rhashtable_compare_arg *arg,
 	return *(const u32 *)arg->key != ((const struct ms_channel *)obj)->id;
 }
 
+/*
+ * A table starts with 4 buckets rather than rhashtable's 64: its bucket
+ * arrays cannot be charged to the writer's memory cgroup (rhashtable
+ * allocates them without __GFP_ACCOUNT), so a slot that holds a few
+ * channels holds about 100 such bytes instead of 1 KiB.
+ */
 static const struct rhashtable_params ms_channel_params = {
+	.nelem_hint = 1,
 	.key_len = sizeof(u32),
 	.key_offset = offsetof(struct ms_channel, id),
 	.head_offset = offsetof(struct ms_channel, node),
@@ -264,18 +282,58 @@ static inline u32 ms_next_gen(u32 gen)
 }
 
 /**
- * ms_slot_reserve() - count one more channel in a slot, within the limit
+ * ms_channel_create() - publish a new channel, within the limits
  * @slot: the slot
+ * @fresh: the channel, holding its first message
  *
- * Return: true if the slot may hold one more channel (now counted).
+ * Creators of one slot take its lock, look again and count under it, so
+ * a writer is refused only for channels that exist: of two writers
+ * creating the same id when the slot has room for one more channel, one
+ * creates it and the other overwrites it, and neither sees -ENOSPC for
+ * a reservation of the other's that turned out to be the same channel.
+ *
+ * Context: RCU read-side critical section.
+ * Return: 1 if @fresh was published, -EAGAIN if the channel exists (the
+ * caller overwrites it), -ENOSPC if the slot has max_channels channels
+ * or all slots max_total_channels, or another negative errno if the table
+ * could not take it.
  */
-static bool ms_slot_reserve(struct ms_slot *slot)
+static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 {
-	if (!max_channels) {
-		atomic_inc(&slot->nchannels);
-		return true;
+	void *old;
+	int ret;
+
+	spin_lock(&slot->create_lock);
+	if (rhashtable_lookup(&slot->channels, &fresh->id, ms_channel_params)) {
+		ret = -EAGAIN;
+		goto unlock;
 	}
-	return atomic_add_unless(&slot->nchannels, 1, max_channels);
+	if (max_channels && slot->nchannels >= max_channels) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	if (!max_total_channels) {
+		atomic_inc(&ms_total_channels);
+	} else if (!atomic_add_unless(&ms_total_channels, 1,
+				      max_total_channels)) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
+						ms_channel_params);
+	if (old) {
+		atomic_dec(&ms_total_channels);
+		/* Only creators insert, and they hold the lock: not expected. */
+		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
+		goto unlock;
+	}
+	slot->nchannels++;
+	percpu_counter_inc(&ms_nchannels);
+	percpu_counter_add(&ms_nbytes, fresh->len);
+	ret = 1;
+unlock:
+	spin_unlock(&slot->create_lock);
+	return ret;
 }
 
 /**
@@ -292,35 +350,19 @@ static bool ms_slot_reserve(struct ms_slot *slot)
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
- * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if the
- * slot has max_channels channels already, or another negative errno if
- * the table could not take the new channel.
+ * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if a
+ * new channel would pass max_channels or max_total_channels, or another
+ * negative errno if the table could not take the new channel.
  */
 static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 			     u8 len, struct ms_channel *fresh)
 {
 	struct ms_channel *chan;
-	void *old;
 	int ret;
 
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	if (!chan) {
-		if (!fresh)
-			return -EAGAIN;
-		if (!ms_slot_reserve(slot))
-			return -ENOSPC;
-		old = rhashtable_lookup_get_insert_fast(&slot->channels,
-							&fresh->node,
-							ms_channel_params);
-		if (!old) {
-			percpu_counter_inc(&ms_nchannels);
-			percpu_counter_add(&ms_nbytes, len);
-			return 1;
-		}
-		atomic_dec(&slot->nchannels);
-		/* Another writer created it first: overwrite theirs. */
-		return IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
-	}
+	if (!chan)
+		return fresh ? ms_channel_create(slot, fresh) : -EAGAIN;
 
 	write_seqlock(&chan->lock);
 	if (chan->dead) {
@@ -361,8 +403,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
  * Creates the channel on its first message. On failure the channel keeps
  * its previous message, or stays absent.
  *
- * Return: 0, -ENOSPC if creating the channel would pass max_channels, or
- * -ENOMEM if memory ran out.
+ * Return: 0, -ENOSPC if creating the channel would pass max_channels or
+ * max_total_channels, or -ENOMEM if memory ran out.
  */
 static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
@@ -544,6 +586,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
 	if (err)
 		goto free_slot;
+	spin_lock_init(&slot->create_lock);
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old) {

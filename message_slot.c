@@ -41,6 +41,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cdev.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
@@ -867,6 +868,9 @@ static char *ms_devnode(MS_DEVNODE_CONST struct device *dev, umode_t *m)
 
 static struct class *ms_class;
 
+/* The slots' character device: live from cdev_add(), the last step of init. */
+static struct cdev ms_cdev;
+
 /**
  * ms_nodes_create() - make /dev/message_slot0 .. nodes-1 through a class
  *
@@ -948,12 +952,13 @@ static void ms_counters_destroy(void)
 }
 
 /**
- * ms_init() - load the module: counters, cache, major, nodes, debugfs
+ * ms_init() - load the module: counters, cache, major, nodes, device, debugfs
  *
  * Return: 0, or a negative errno, logged, with everything undone.
  */
 static int __init ms_init(void)
 {
+	dev_t dev;
 	int ret, i;
 
 	if (nodes > MS_MAX_NODES || mode > 0777) {
@@ -983,27 +988,48 @@ static int __init ms_init(void)
 		goto destroy_counters;
 	}
 
-	ret = __register_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME,
-				&ms_fops);
-	if (ret < 0) {
+	if (major) {
+		dev = MKDEV(major, 0);
+		ret = register_chrdev_region(dev, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	} else {
+		ret = alloc_chrdev_region(&dev, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	}
+	if (ret) {
 		pr_err("cannot register major %u: error %d\n", major, ret);
 		goto destroy_cache;
 	}
 	if (!major) {
-		major = ret;
+		major = MAJOR(dev);
 		pr_info("registered with major %u\n", major);
 	}
 
 	ret = ms_nodes_create();
 	if (ret) {
 		pr_err("cannot create the device nodes: error %d\n", ret);
-		goto unregister_chrdev;
+		goto unregister_region;
 	}
+
+	/*
+	 * The device goes live last: until cdev_add() the major's numbers
+	 * are only reserved and every node, made by nodes= or earlier by
+	 * hand, answers ENXIO, so no file can be opened on a module whose
+	 * init may still fail, and a failure leaves nothing behind.
+	 */
+	cdev_init(&ms_cdev, &ms_fops);
+	ms_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&ms_cdev, dev, MS_MINORS);
+	if (ret) {
+		pr_err("cannot add the device: error %d\n", ret);
+		goto destroy_nodes;
+	}
+	/* Cannot fail: debugfs is optional. */
 	ms_debugfs_create();
 	return 0;
 
-unregister_chrdev:
-	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+destroy_nodes:
+	ms_nodes_destroy();
+unregister_region:
+	unregister_chrdev_region(dev, MS_MINORS);
 destroy_cache:
 	kmem_cache_destroy(ms_channel_cache);
 destroy_counters:
@@ -1018,9 +1044,10 @@ destroy_counters:
  */
 static void __exit ms_exit(void)
 {
+	cdev_del(&ms_cdev);
 	debugfs_remove_recursive(ms_debugfs);
 	ms_nodes_destroy();
-	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	unregister_chrdev_region(MKDEV(major, 0), MS_MINORS);
 	ms_slots_destroy();
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();

@@ -16,8 +16,6 @@
  */
 #define _GNU_SOURCE
 
-#include <sys/stat.h>
-
 #include "common.h"
 
 #define FAIL_NTH "/proc/thread-self/fail-nth"
@@ -264,176 +262,6 @@ static struct walk walk_open(int fresh, const char *what)
 	return w;
 }
 
-/* ---- Module init ------------------------------------------------------- */
-
-#define INIT_PARAMS "nodes=2"
-
-/* The kernel log records written since the last call, in @buf. */
-static void kmsg_new(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (;;) {
-		char rec[1024];
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: go on */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		if (len + (size_t)n < size) {
-			memcpy(buf + len, rec, (size_t)n + 1);
-			len += (size_t)n;
-		}
-	}
-}
-
-/* Whether /proc/devices lists a major named message_slot. */
-static int major_registered(void)
-{
-	char line[128], name[64];
-	int major, found = 0;
-	FILE *f = fopen("/proc/devices", "r");
-
-	if (!f)
-		return 1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Block", 5) == 0)
-			break;
-		if (sscanf(line, "%d %63s", &major, name) == 2 &&
-		    strcmp(name, MSG_SLOT_DEVICE_NAME) == 0)
-			found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
-/* After a failed load: nothing of the module is left anywhere. */
-static int nothing_left(void)
-{
-	static const char *const paths[] = {
-		"/sys/module/" MS_MODULE_NAME,
-		"/sys/class/" MSG_SLOT_DEVICE_NAME,
-		"/sys/kernel/slab/message_slot_channel",
-		"/sys/kernel/debug/" MSG_SLOT_DEVICE_NAME,
-	};
-	struct stat st;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (stat(paths[i], &st) == 0) {
-			tap_diag("%s is left", paths[i]);
-			return 0;
-		}
-	if (major_registered()) {
-		tap_diag("the major is left in /proc/devices");
-		return 0;
-	}
-	fd = open(slot_path(0), O_RDWR);
-	if (fd >= 0 || errno != ENXIO) {
-		tap_diag("opening a slot after a failed load: %s", fd >= 0 ? "opened" : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	return 1;
-}
-
-/* After a successful load: a slot works, and the module unloads. */
-static int loaded_and_works(void)
-{
-	unsigned char b[8];
-	int fd = open_chan(0, 9), works;
-
-	works = fd >= 0 && write(fd, "init", 4) == 4 && read(fd, b, sizeof(b)) == 4;
-	if (fd >= 0)
-		close(fd);
-	return module_unload() == 0 && works;
-}
-
-/*
- * Load the module with the N-th injectable call of the load failing, for
- * N from the last call of a whole load down: through the end of the
- * loader, then every step of ms_init() from the last one (cdev_add())
- * back to the major's registration; each failure must give ENOMEM and
- * leave nothing behind, and each survived fault a working module.
- *
- * It stops at the registration: the step before it, the channel cache,
- * cannot be failed here, since a failing kmem_cache_create() dumps the
- * stack by itself (mm/slab_common.c), which the run counts as a kernel
- * report; and the per-CPU counters' allocation has no failslab hook.
- */
-static void walk_init(void)
-{
-	static char log[1 << 16];
-	unsigned int total, n, steps_add = 0, steps_nodes = 0, steps_major = 0, other_steps = 0;
-	int mod_fd, kmsg_fd, reached_major = 0;
-	struct walk w = { 0 };
-	char left[16] = "";
-	long ret;
-
-	mod_fd = open(MS_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (mod_fd < 0 || kmsg_fd < 0)
-		die("open the module or /dev/kmsg");
-	if (module_unload() < 0)
-		die("unload the module");
-
-	/* How many injectable calls a whole load makes. */
-	inject(1000000);
-	ret = syscall(SYS_finit_module, mod_fd, INIT_PARAMS, 0);
-	if (pread(nth_fd, left, sizeof(left) - 1, 0) <= 0)
-		die("read %s", FAIL_NTH);
-	if (pwrite(nth_fd, "0", 1, 0) != 1)
-		die("reset %s", FAIL_NTH);
-	if (ret < 0)
-		die("load with no fault");
-	total = 1000000 - (unsigned int)strtoul(left, NULL, 10);
-	if (module_unload() < 0)
-		die("unload");
-	lseek(kmsg_fd, 0, SEEK_END);
-
-	for (n = total + 5; n >= 1 && !reached_major; n--) {
-		int err, hit, state_ok;
-
-		inject(n);
-		ret = syscall(SYS_finit_module, mod_fd, INIT_PARAMS, 0);
-		err = errno;
-		hit = fired();
-		kmsg_new(kmsg_fd, log, sizeof(log));
-		if (ret == 0) {
-			state_ok = loaded_and_works();
-		} else {
-			state_ok = nothing_left() && err == ENOMEM;
-			if (strstr(log, "message_slot: cannot add the device")) {
-				steps_add++;
-			} else if (strstr(log, "message_slot: cannot create the device nodes")) {
-				steps_nodes++;
-			} else if (strstr(log, "message_slot: cannot register major")) {
-				steps_major++;
-				reached_major = 1;
-			} else {
-				other_steps++;	/* a step before the major's: stop */
-				reached_major = 1;
-			}
-		}
-		account(&w, hit, ret, err, state_ok);
-		w.finished = 0;
-	}
-	ok(w.wrong == 0 && steps_add >= 1 && steps_nodes >= 1 && steps_major >= 1 && other_steps == 0,
-	   "init failed at each of its last %u injectable calls of %u in a load: cdev_add %u, nodes %u, "
-	   "major %u, other %u; %u survived; ENOMEM with nothing left, or a working module (%u wrong)",
-	   total + 5 - n, total, steps_add, steps_nodes, steps_major, other_steps, w.survived,
-	   w.wrong);
-	close(kmsg_fd);
-	close(mod_fd);
-	if (module_load("") < 0)
-		die("reload the module");
-}
-
 int main(void)
 {
 	struct walk seen, fresh;
@@ -462,6 +290,5 @@ int main(void)
 	   "creating a slot meets 3 more injectable allocations (slot, table, map node: %u vs %u), "
 	   "and the slot's own fails the open with ENOMEM (%u vs %u)",
 	   fresh.points, seen.points, fresh.enomem, seen.enomem);
-	walk_init();
 	return tap_done();
 }

@@ -143,8 +143,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (ms_parse_channel(argv[i + 1], &id) < 0) {
-		fprintf(stderr, "%s: invalid channel '%s': expected 1 to 4294967295\n",
-			prog, argv[i + 1]);
+		ms_bad_channel(prog, argv[i + 1]);
 		return 1;
 	}
 

@@ -73,8 +73,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (ms_parse_channel(argv[2], &id) < 0) {
-		fprintf(stderr, "%s: invalid channel '%s': expected 1 to 4294967295\n",
-			prog, argv[2]);
+		ms_bad_channel(prog, argv[2]);
 		return 1;
 	}
 	if (strcmp(argv[3], "-") == 0) {

@@ -25,9 +25,10 @@
  *    into a new, larger channel that replaces the old one in the table;
  *    the old one is marked dead under its lock (so that no writer stores
  *    into it afterwards) and freed after an RCU grace period.
- *  - Writers racing to create the same channel insert it once:
- *    rhashtable_lookup_get_insert_fast() lets exactly one win, the others
- *    retry and overwrite the winner in place.
+ *  - Writers creating channels in one slot take its create_lock, look
+ *    again and count under it: writers racing to create the same channel
+ *    insert it once (the others overwrite it in place), and a limit
+ *    refuses a writer only for channels that exist.
  *
  * Waiting (poll, select, epoll):
  *  - Every message carries a generation number; a file remembers the
@@ -40,6 +41,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cdev.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
@@ -56,6 +58,7 @@
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -83,6 +86,10 @@ MODULE_PARM_DESC(mode, "Permissions of the nodes made by nodes= (default 0600; t
 static unsigned int max_channels = 1048576;
 module_param(max_channels, uint, 0444);
 MODULE_PARM_DESC(max_channels, "Most channels per slot; a write that would create one more fails with ENOSPC (default 1048576; 0: no limit)");
+
+static unsigned int max_total_channels = 4194304;
+module_param(max_total_channels, uint, 0444);
+MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write that would create one more fails with ENOSPC (default 4194304, about 800 MiB of 128-byte messages; 0: no limit)");
 
 /**
  * struct ms_channel - one channel of a slot and its last message
@@ -114,12 +121,18 @@ struct ms_channel {
 /**
  * struct ms_slot - the channels of one minor number
  * @channels: table of struct ms_channel keyed by id
- * @nchannels: channels in @channels, at most max_channels if that is set
+ * @create_lock: serialises the creation of channels in @channels
+ * @nchannels: channels in @channels, at most max_channels if that is set;
+ *             under @create_lock
  */
 struct ms_slot {
 	struct rhashtable channels;
-	atomic_t nchannels;
+	spinlock_t create_lock;	/* serialises channel creation */
+	unsigned int nchannels;
 };
+
+/* Channels in all slots, at most max_total_channels if that is set. */
+static atomic_t ms_total_channels = ATOMIC_INIT(0);
 
 /*
  * What the module holds, shown in debugfs: slots, channels, and the bytes
@@ -192,7 +205,14 @@ static inline int ms_channel_cmp(struct rhashtable_compare_arg *arg,
 	return *(const u32 *)arg->key != ((const struct ms_channel *)obj)->id;
 }
 
+/*
+ * A table starts with 4 buckets rather than rhashtable's 64: its bucket
+ * arrays cannot be charged to the writer's memory cgroup (rhashtable
+ * allocates them without __GFP_ACCOUNT), so a slot that holds a few
+ * channels holds about 100 such bytes instead of 1 KiB.
+ */
 static const struct rhashtable_params ms_channel_params = {
+	.nelem_hint = 1,
 	.key_len = sizeof(u32),
 	.key_offset = offsetof(struct ms_channel, id),
 	.head_offset = offsetof(struct ms_channel, node),
@@ -272,18 +292,58 @@ static inline u32 ms_next_gen(u32 gen)
 }
 
 /**
- * ms_slot_reserve() - count one more channel in a slot, within the limit
+ * ms_channel_create() - publish a new channel, within the limits
  * @slot: the slot
+ * @fresh: the channel, holding its first message
  *
- * Return: true if the slot may hold one more channel (now counted).
+ * Creators of one slot take its lock, look again and count under it, so
+ * a writer is refused only for channels that exist: of two writers
+ * creating the same id when the slot has room for one more channel, one
+ * creates it and the other overwrites it, and neither sees -ENOSPC for
+ * a reservation of the other's that turned out to be the same channel.
+ *
+ * Context: RCU read-side critical section.
+ * Return: 1 if @fresh was published, -EAGAIN if the channel exists (the
+ * caller overwrites it), -ENOSPC if the slot has max_channels channels
+ * or all slots max_total_channels, or another negative errno if the table
+ * could not take it.
  */
-static bool ms_slot_reserve(struct ms_slot *slot)
+static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 {
-	if (!max_channels) {
-		atomic_inc(&slot->nchannels);
-		return true;
+	void *old;
+	int ret;
+
+	spin_lock(&slot->create_lock);
+	if (rhashtable_lookup(&slot->channels, &fresh->id, ms_channel_params)) {
+		ret = -EAGAIN;
+		goto unlock;
 	}
-	return atomic_add_unless(&slot->nchannels, 1, max_channels);
+	if (max_channels && slot->nchannels >= max_channels) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	if (!max_total_channels) {
+		atomic_inc(&ms_total_channels);
+	} else if (!atomic_add_unless(&ms_total_channels, 1,
+				      max_total_channels)) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
+						ms_channel_params);
+	if (old) {
+		atomic_dec(&ms_total_channels);
+		/* Only creators insert, and they hold the lock: not expected. */
+		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
+		goto unlock;
+	}
+	slot->nchannels++;
+	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
+	percpu_counter_add(&ms_counters[MS_BYTES], fresh->len);
+	ret = 1;
+unlock:
+	spin_unlock(&slot->create_lock);
+	return ret;
 }
 
 /**
@@ -300,35 +360,19 @@ static bool ms_slot_reserve(struct ms_slot *slot)
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
- * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if the
- * slot has max_channels channels already, or another negative errno if
- * the table could not take the new channel.
+ * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if a
+ * new channel would pass max_channels or max_total_channels, or another
+ * negative errno if the table could not take the new channel.
  */
 static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 			     u8 len, struct ms_channel *fresh)
 {
 	struct ms_channel *chan;
-	void *old;
 	int ret;
 
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	if (!chan) {
-		if (!fresh)
-			return -EAGAIN;
-		if (!ms_slot_reserve(slot))
-			return -ENOSPC;
-		old = rhashtable_lookup_get_insert_fast(&slot->channels,
-							&fresh->node,
-							ms_channel_params);
-		if (!old) {
-			percpu_counter_inc(&ms_counters[MS_CHANNELS]);
-			percpu_counter_add(&ms_counters[MS_BYTES], len);
-			return 1;
-		}
-		atomic_dec(&slot->nchannels);
-		/* Another writer created it first: overwrite theirs. */
-		return IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
-	}
+	if (!chan)
+		return fresh ? ms_channel_create(slot, fresh) : -EAGAIN;
 
 	write_seqlock(&chan->lock);
 	if (chan->dead) {
@@ -369,8 +413,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
  * Creates the channel on its first message. On failure the channel keeps
  * its previous message, or stays absent.
  *
- * Return: 0, -ENOSPC if creating the channel would pass max_channels, or
- * -ENOMEM if memory ran out.
+ * Return: 0, -ENOSPC if creating the channel would pass max_channels or
+ * max_total_channels, or -ENOMEM if memory ran out.
  */
 static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
@@ -552,6 +596,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
 	if (err)
 		goto free_slot;
+	spin_lock_init(&slot->create_lock);
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old) {
@@ -611,7 +656,15 @@ static int ms_open(struct inode *inode, struct file *file)
 	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
 	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;
-	return stream_open(inode, file);
+	stream_open(inode, file);
+	/*
+	 * Reads and writes never wait for another process, so io_uring may
+	 * run them in the submitter's context rather than in a worker. It
+	 * then waits with ms_poll() only for a read of a channel that has
+	 * no message yet, as for an empty pipe.
+	 */
+	file->f_mode |= FMODE_NOWAIT;
+	return 0;
 }
 
 static int ms_release(struct inode *inode, struct file *file)
@@ -626,7 +679,7 @@ static int ms_release(struct inode *inode, struct file *file)
 /**
  * ms_ioctl() - select the channel of an open file
  * @file: the file
- * @cmd: MSG_SLOT_CHANNEL
+ * @cmd: MSG_SLOT_CHANNEL, or MSG_SLOT_CHANNEL_LONG with the same meaning
  * @arg: the channel id, 1 to 4294967295
  *
  * The channel belongs to this open file only: not to its slot, not to
@@ -641,7 +694,8 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
 
-	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > U32_MAX)
+	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
+	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;
 	WRITE_ONCE(mf->channel, arg);
 	WRITE_ONCE(mf->read_gen, 0);
@@ -654,35 +708,69 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 }
 
 /**
- * ms_write() - store a message as the last message of the file's channel
- * @file: the file
- * @buf: the message, in user memory
- * @count: its length
- * @ppos: unused: a slot is a stream
+ * ms_iter_has_null() - does the buffer of a read or write hold NULL?
+ * @iter: the buffer: one range (read, write) or a vector (readv, writev,
+ *        io_uring)
  *
+ * A segment starting at NULL is refused whatever its length, as read()
+ * and write() refuse a NULL buffer whatever their count: the rule is the
+ * same for one buffer and for each buffer of a vector, and so on every
+ * kernel whichever kind of iterator it builds for them. Kernel memory
+ * (io_uring's registered buffers) has no NULL segment.
+ *
+ * Return: true if some segment starts at NULL.
+ */
+static bool ms_iter_has_null(const struct iov_iter *iter)
+{
+	const struct iovec *iov;
+	unsigned long i;
+
+	if (iter_is_ubuf(iter))
+		return !iter->ubuf;
+	if (!iter_is_iovec(iter))
+		return false;
+	iov = ms_iter_iov(iter);
+	for (i = 0; i < iter->nr_segs; i++) {
+		if (!iov[i].iov_base)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * ms_write_iter() - store a message as the last message of the file's channel
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @from: the message, in user memory: one buffer, or a vector whose
+ *        segments, concatenated, are the message
+ *
+ * write(), writev(), pwritev2() with offset -1 and io_uring's WRITE and
+ * WRITEV all come here, so that a vector is one message like a buffer.
  * The checks run in this order; a failed write stores nothing.
  *
- * Return: @count, or -EINVAL (no channel selected), -EMSGSIZE (@count is
- * 0 or over MSG_SLOT_MAX_LEN), -EINVAL (@buf is NULL), -EFAULT (@buf is
- * not readable in full), -ENOSPC (a new channel would pass max_channels)
- * or -ENOMEM.
+ * Return: the message length, or -ESPIPE (an explicit non-zero offset:
+ * io_uring's; the VFS answers pwrite() itself), -EINVAL (no channel
+ * selected), -EMSGSIZE (the length is 0 or over MSG_SLOT_MAX_LEN),
+ * -EINVAL (a NULL buffer or segment), -EFAULT (not readable in full),
+ * -ENOSPC (a new channel would pass a limit) or -ENOMEM.
  */
-static ssize_t ms_write(struct file *file, const char __user *buf,
-			size_t count, loff_t *ppos)
+static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct ms_file *mf = file->private_data;
+	struct ms_file *mf = iocb->ki_filp->private_data;
 	u32 id = READ_ONCE(mf->channel);
+	size_t count = iov_iter_count(from);
 	/* Only the @count bytes copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	int ret;
 
+	if (iocb->ki_pos)
+		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_LEN)
 		return -EMSGSIZE;
-	if (!buf)
+	if (ms_iter_has_null(from))
 		return -EINVAL;
-	if (copy_from_user(msg, buf, count))
+	if (!copy_from_iter_full(msg, count, from))
 		return -EFAULT;
 
 	ret = ms_channel_store(mf->slot, id, msg, count);
@@ -693,38 +781,40 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 }
 
 /**
- * ms_read() - copy the last message of the file's channel
- * @file: the file
- * @buf: the destination, in user memory
- * @count: its size
- * @ppos: unused: a slot is a stream
+ * ms_read_iter() - copy the last message of the file's channel
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @to: the destination, in user memory: one buffer, or a vector whose
+ *      segments are filled in order
  *
- * The message stays in the channel. The checks run in this order.
+ * read(), readv(), preadv2() with offset -1 and io_uring's READ and READV
+ * all come here. The message stays in the channel. The checks run in
+ * this order.
  *
- * Return: the message length, or -EINVAL (no channel selected),
- * -EINVAL (@buf is NULL), -EWOULDBLOCK (the channel has no message),
- * -ENOSPC (@count is less than the message length) or -EFAULT (@buf is
- * not writable in full).
+ * Return: the message length, or -ESPIPE (an explicit non-zero offset),
+ * -EINVAL (no channel selected), -EINVAL (a NULL buffer or segment),
+ * -EWOULDBLOCK (the channel has no message), -ENOSPC (the buffer holds
+ * less than the message) or -EFAULT (not writable for the whole message).
  */
-static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
-		       loff_t *ppos)
+static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct ms_file *mf = file->private_data;
+	struct ms_file *mf = iocb->ki_filp->private_data;
 	u32 id = READ_ONCE(mf->channel);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	u32 gen;
 	int len;
 
+	if (iocb->ki_pos)
+		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
-	if (!buf)
+	if (ms_iter_has_null(to))
 		return -EINVAL;
 
-	len = ms_channel_load(mf->slot, id, msg, count, &gen);
+	len = ms_channel_load(mf->slot, id, msg, iov_iter_count(to), &gen);
 	if (len < 0)
 		return len;
-	if (copy_to_user(buf, msg, len))
+	if (copy_to_iter(msg, len, to) != len)
 		return -EFAULT;
 	WRITE_ONCE(mf->read_gen, gen);
 	return len;
@@ -763,8 +853,8 @@ static const struct file_operations ms_fops = {
 	.owner = THIS_MODULE,
 	.open = ms_open,
 	.release = ms_release,
-	.read = ms_read,
-	.write = ms_write,
+	.read_iter = ms_read_iter,
+	.write_iter = ms_write_iter,
 	.poll = ms_poll,
 	.unlocked_ioctl = ms_ioctl,
 	/* The id is a value, not a pointer: 32-bit callers need no conversion. */
@@ -786,6 +876,9 @@ static char *ms_devnode(MS_DEVNODE_CONST struct device *dev, umode_t *m)
 }
 
 static struct class *ms_class;
+
+/* The slots' character device: live from cdev_add(), the last step of init. */
+static struct cdev ms_cdev;
 
 /* Remove the first @count nodes ms_nodes_create() made, and the class. */
 static void ms_nodes_remove(unsigned int count)
@@ -879,12 +972,13 @@ static int ms_counters_create(void)
 }
 
 /**
- * ms_init() - load the module: counters, cache, major, nodes, debugfs
+ * ms_init() - load the module: counters, cache, major, nodes, device, debugfs
  *
  * Return: 0, or a negative errno, logged, with everything undone.
  */
 static int __init ms_init(void)
 {
+	dev_t dev;
 	int ret, i;
 
 	if (nodes > MS_MAX_NODES || mode > 0777) {
@@ -910,27 +1004,48 @@ static int __init ms_init(void)
 		goto destroy_counters;
 	}
 
-	ret = __register_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME,
-				&ms_fops);
-	if (ret < 0) {
+	if (major) {
+		dev = MKDEV(major, 0);
+		ret = register_chrdev_region(dev, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	} else {
+		ret = alloc_chrdev_region(&dev, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	}
+	if (ret) {
 		pr_err("cannot register major %u: error %d\n", major, ret);
 		goto destroy_cache;
 	}
 	if (!major) {
-		major = ret;
+		major = MAJOR(dev);
 		pr_info("registered with major %u\n", major);
 	}
 
 	ret = ms_nodes_create();
 	if (ret) {
 		pr_err("cannot create the device nodes: error %d\n", ret);
-		goto unregister_chrdev;
+		goto unregister_region;
 	}
+
+	/*
+	 * The device goes live last: until cdev_add() the major's numbers
+	 * are only reserved and every node, made by nodes= or earlier by
+	 * hand, answers ENXIO, so no file can be opened on a module whose
+	 * init may still fail, and a failure leaves nothing behind.
+	 */
+	cdev_init(&ms_cdev, &ms_fops);
+	ms_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&ms_cdev, dev, MS_MINORS);
+	if (ret) {
+		pr_err("cannot add the device: error %d\n", ret);
+		goto destroy_nodes;
+	}
+	/* Cannot fail: debugfs is optional. */
 	ms_debugfs_create();
 	return 0;
 
-unregister_chrdev:
-	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+destroy_nodes:
+	ms_nodes_destroy();
+unregister_region:
+	unregister_chrdev_region(dev, MS_MINORS);
 destroy_cache:
 	kmem_cache_destroy(ms_channel_cache);
 destroy_counters:
@@ -945,9 +1060,10 @@ destroy_counters:
  */
 static void __exit ms_exit(void)
 {
+	cdev_del(&ms_cdev);
 	debugfs_remove_recursive(ms_debugfs);
 	ms_nodes_destroy();
-	__unregister_chrdev(major, 0, MS_MINORS, MSG_SLOT_DEVICE_NAME);
+	unregister_chrdev_region(MKDEV(major, 0), MS_MINORS);
 	ms_slots_destroy();
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();

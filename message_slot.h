@@ -25,6 +25,14 @@
  */
 #define MSG_SLOT_CHANNEL _IOW(MSG_SLOT_MAJOR, 0, __u32)
 
+/*
+ * The same command as programs that declare the id unsigned long compute
+ * it on 64-bit systems (0x4008F000): accepted too, with the same meaning,
+ * from 64-bit and 32-bit programs. (On 32-bit systems such programs
+ * compute MSG_SLOT_CHANNEL itself.)
+ */
+#define MSG_SLOT_CHANNEL_LONG _IOW(MSG_SLOT_MAJOR, 0, unsigned long long)
+
 /* The largest message, in bytes. The smallest is one byte. */
 #define MSG_SLOT_MAX_LEN 128
 

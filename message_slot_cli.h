@@ -38,6 +38,17 @@ static inline int ms_parse_channel(const char *s, unsigned int *id)
 	return 0;
 }
 
+/*
+ * Say that @arg is not a channel: "PROG: invalid channel 'ARG': Invalid
+ * argument (expected 1 to 4294967295)", the system's word for EINVAL as
+ * the device would say it.
+ */
+static inline void ms_bad_channel(const char *prog, const char *arg)
+{
+	fprintf(stderr, "%s: invalid channel '%s': %s (expected 1 to 4294967295)\n",
+		prog, arg, strerror(EINVAL));
+}
+
 /* Print "PROG: STEP: strerror(errno)" on stderr. */
 static inline void ms_perror(const char *prog, const char *step)
 {

@@ -16,6 +16,7 @@
 #include <linux/device.h>
 #include <linux/log2.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/version.h>
 
 /*
@@ -68,6 +69,13 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 #define MS_DEVNODE_CONST const
 #else
 #define MS_DEVNODE_CONST
+#endif
+
+/* 6.4: struct iov_iter's iov became __iov, read through iter_iov(). */
+#if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+#define ms_iter_iov(iter) iter_iov(iter)
+#else
+#define ms_iter_iov(iter) ((iter)->iov)
 #endif
 
 #endif /* MESSAGE_SLOT_COMPAT_H */

@@ -56,7 +56,8 @@ static inline struct model_channel *model_find(struct model_slot *s, uint32_t id
 /* ioctl(fd, cmd, arg): 0 or -errno. */
 static inline long model_ioctl(struct model_file *f, unsigned long cmd, unsigned long arg)
 {
-	if (cmd != MSG_SLOT_CHANNEL || arg == 0 || arg > 4294967295ul)
+	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
+	    arg == 0 || arg > 4294967295ul)
 		return -EINVAL;
 	f->channel = (uint32_t)arg;
 	return 0;
@@ -116,6 +117,108 @@ static inline long model_read(struct model_file *f, struct model_buf b, size_t n
 		return -ENOSPC;
 	if (b.mapped < c->len)
 		return -EFAULT;
+	*msg = c->msg;
+	return (long)c->len;
+}
+
+/*
+ * Vectored calls (readv, writev): the segments as the fuzzer made them.
+ * The VFS answers a total of 0 bytes with 0 before the driver runs; the
+ * driver takes the segments as one buffer, and refuses any NULL segment,
+ * whatever its length, as it refuses a NULL buffer.
+ */
+#define MODEL_MAX_SEGS 4
+
+struct model_vec {
+	int nsegs;
+	size_t len[MODEL_MAX_SEGS];
+	struct model_buf buf[MODEL_MAX_SEGS];
+};
+
+static inline size_t model_vec_total(const struct model_vec *v)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < v->nsegs; i++)
+		total += v->len[i];
+	return total;
+}
+
+static inline int model_vec_has_null(const struct model_vec *v)
+{
+	int i;
+
+	for (i = 0; i < v->nsegs; i++)
+		if (v->buf[i].is_null)
+			return 1;
+	return 0;
+}
+
+/* The checks of writev(fd, vec, n) after the VFS's: 0 or -errno. */
+static inline long model_writev_check(const struct model_file *f, const struct model_vec *v)
+{
+	size_t total = model_vec_total(v);
+	int i;
+
+	if (f->channel == 0)
+		return -EINVAL;
+	if (total > MSG_SLOT_MAX_LEN)
+		return -EMSGSIZE;
+	if (model_vec_has_null(v))
+		return -EINVAL;
+	for (i = 0; i < v->nsegs; i++)
+		if (v->buf[i].mapped < v->len[i])
+			return -EFAULT;
+	return 0;
+}
+
+/* writev(fd, vec, n) with @data the segments' bytes, concatenated. */
+static inline long model_writev(struct model_file *f, const struct model_vec *v,
+				const unsigned char *data)
+{
+	size_t total = model_vec_total(v);
+	struct model_buf whole = { .is_null = 0, .mapped = total };
+	long err;
+
+	if (total == 0)
+		return 0;
+	err = model_writev_check(f, v);
+	if (err)
+		return err;
+	return model_write(f, whole, data, total);
+}
+
+/*
+ * readv(fd, vec, n): the length (message in *msg; segment i gets the next
+ * min(len[i], what is left) bytes) or -errno.
+ */
+static inline long model_readv(struct model_file *f, const struct model_vec *v,
+			       const unsigned char **msg)
+{
+	size_t total = model_vec_total(v), left;
+	struct model_channel *c;
+	int i;
+
+	if (total == 0)
+		return 0;
+	if (f->channel == 0)
+		return -EINVAL;
+	if (model_vec_has_null(v))
+		return -EINVAL;
+	c = model_find(f->slot, f->channel);
+	if (!c)
+		return -EWOULDBLOCK;
+	if (total < c->len)
+		return -ENOSPC;
+	left = c->len;
+	for (i = 0; i < v->nsegs && left; i++) {
+		size_t part = v->len[i] < left ? v->len[i] : left;
+
+		if (v->buf[i].mapped < part)
+			return -EFAULT;
+		left -= part;
+	}
 	*msg = c->msg;
 	return (long)c->len;
 }

@@ -72,6 +72,48 @@ static void test_ioctl(void)
 	close(fd);
 }
 
+/*
+ * Programs that declare the id unsigned long compute the command as
+ * _IOW(240, 0, unsigned long), 0x4008F000 on 64-bit systems: the same
+ * meaning as MSG_SLOT_CHANNEL; commands of other sizes or directions stay
+ * EINVAL.
+ */
+static void test_ioctl_long(void)
+{
+	const unsigned long cmd = _IOW(MSG_SLOT_MAJOR, 0, unsigned long);
+	int fd = open(slot_path(0), O_RDWR);
+
+	if (fd < 0)
+		die("open");
+	ok(cmd == 0x4008F000UL && cmd == MSG_SLOT_CHANNEL_LONG,
+	   "_IOW(240, 0, unsigned long) is 0x4008F000, MSG_SLOT_CHANNEL_LONG (%#lx)", cmd);
+	is_int(ioctl(fd, cmd, 12UL), 0, "ioctl _IOW(240, 0, unsigned long) channel 12: 0");
+	is_int(write(fd, "twelve", 6), 6, "write to the channel it selected");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 12UL), 0, "MSG_SLOT_CHANNEL 12");
+	ok(holds(fd, "twelve", 6), "is the same channel 12");
+	is_errno(ioctl(fd, cmd, 0UL), EINVAL, "the long command with id 0: EINVAL");
+	is_errno(ioctl(fd, cmd, 1UL << 32), EINVAL, "the long command with id 4294967296: EINVAL");
+	ok(holds(fd, "twelve", 6), "and the file's channel is unchanged");
+	is_int(ioctl(fd, cmd, (unsigned long)MS_MAX_ID), 0, "the long command with id 4294967295: 0");
+	is_int(write(fd, "long max", 8), 8, "write there");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 12UL), 0, "MSG_SLOT_CHANNEL 12");
+	ok(holds(fd, "twelve", 6), "channel 12 kept its message");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)MS_MAX_ID), 0, "MSG_SLOT_CHANNEL 4294967295");
+	ok(holds(fd, "long max", 8), "holds what the long command's channel got");
+	is_errno(ioctl(fd, _IOW(MSG_SLOT_MAJOR, 0, unsigned short), 12UL), EINVAL,
+		 "_IOW(240, 0, unsigned short): EINVAL");
+	is_errno(ioctl(fd, _IOW(MSG_SLOT_MAJOR, 0, char[16]), 12UL), EINVAL,
+		 "_IOW(240, 0, char[16]): EINVAL");
+	is_errno(ioctl(fd, _IOR(MSG_SLOT_MAJOR, 0, unsigned long), 12UL), EINVAL,
+		 "_IOR(240, 0, unsigned long): EINVAL");
+	is_errno(ioctl(fd, _IOWR(MSG_SLOT_MAJOR, 0, unsigned long), 12UL), EINVAL,
+		 "_IOWR(240, 0, unsigned long): EINVAL");
+	is_errno(ioctl(fd, _IOW(MSG_SLOT_MAJOR, 1, unsigned long), 12UL), EINVAL,
+		 "_IOW(240, 1, unsigned long): EINVAL");
+	ok(holds(fd, "long max", 8), "none of them moved the file off 4294967295");
+	close(fd);
+}
+
 static void test_sizes(void)
 {
 	unsigned char big[4096], msg[MSG_SLOT_MAX_LEN], buf[MSG_SLOT_MAX_LEN];
@@ -289,6 +331,7 @@ static void test_many_channels(void)
 TAP_MAIN(
 	TAP_CASE(test_no_channel, 60),
 	TAP_CASE(test_ioctl, 60),
+	TAP_CASE(test_ioctl_long, 60),
 	TAP_CASE(test_sizes, 60),
 	TAP_CASE(test_content, 60),
 	TAP_CASE(test_bad_buffers, 60),

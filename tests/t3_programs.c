@@ -77,6 +77,22 @@ static void test_bad_channels(void)
 	}
 }
 
+/* Test scripts look for the system's word for EINVAL. */
+static void test_invalid_argument(void)
+{
+	static const char want[] =
+		"invalid channel '0': Invalid argument (expected 1 to 4294967295)";
+	struct result r;
+
+	RUN(&r, SENDER, "/dev/message_slot0", "0", "msg");
+	fails_with(&r, want, "sender channel 0");
+	ok(strncmp(r.err, "message_sender: ", 16) == 0, "and names itself first");
+	RUN(&r, READER, "/dev/message_slot0", "0");
+	fails_with(&r, want, "reader channel 0");
+	RUN(&r, READER, "/dev/message_slot0", "abc");
+	fails_with(&r, "invalid channel 'abc': Invalid argument", "reader channel 'abc'");
+}
+
 static void test_round_trips(void)
 {
 	unsigned char bin[MSG_SLOT_MAX_LEN];
@@ -272,6 +288,7 @@ static void test_follow_nul(void)
 TAP_MAIN(
 	TAP_CASE(test_usage, 60),
 	TAP_CASE(test_bad_channels, 60),
+	TAP_CASE(test_invalid_argument, 60),
 	TAP_CASE(test_round_trips, 60),
 	TAP_CASE(test_failing_steps, 60),
 	TAP_CASE(test_help, 60),

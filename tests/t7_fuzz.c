@@ -7,8 +7,10 @@
  * Single process: open, close, dup, ioctl (valid ids, 0, 4294967295,
  * over 32 bits, ids from a small pool and from the whole range, unknown
  * commands), write (0 to 300 bytes, NULL, unmapped and half-mapped
- * buffers, binary content) and read (buffers too small, exact, large;
- * NULL, unmapped, half-mapped) over several fresh minors and many files.
+ * buffers, binary content), read (buffers too small, exact, large;
+ * NULL, unmapped, half-mapped), and writev and readv of 1 to 4 segments,
+ * each empty or not, NULL, unmapped, half-mapped or mapped, over several
+ * fresh minors and many files.
  * After every operation the return value, errno and bytes must match the
  * model's; on the first divergence it prints the seed, the operation
  * number and the last operations on that slot and channel, and fails.
@@ -18,7 +20,8 @@
  * message some process wrote to that channel (writer, channel, sequence
  * number and checksum inside), never one older than a message this file
  * already read there from the same writer, and every error must be one
- * the contract allows.
+ * the contract allows. A quarter of the writes are writev and a quarter
+ * of the reads readv, of two segments split at random.
  *
  * Under the debug kernel, failslab fails about 1 in 10 of the fuzzing
  * processes' allocations: open, dup and write may then fail with ENOMEM,
@@ -30,6 +33,7 @@
 #define _GNU_SOURCE
 
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -148,6 +152,41 @@ static unsigned char *pick_buf(struct model_buf *b, char *kind)
 	b->mapped = (size_t)page;
 	*kind = 'M';
 	return area + rnd((unsigned int)page);
+}
+
+/*
+ * Segments of vectors: MODEL_MAX_SEGS regions of one mapped page followed
+ * by a hole, one per segment, so that segments never overlap.
+ */
+static unsigned char *seg_area;
+
+static unsigned char *pick_seg(int i, size_t len, struct model_buf *b, char *kind)
+{
+	unsigned char *region = seg_area + 2 * page * i;
+	unsigned int r = rnd(100);
+
+	b->is_null = 0;
+	if (r < 3) {
+		b->is_null = 1;
+		b->mapped = 0;
+		*kind = 'N';
+		return NULL;
+	}
+	if (r < 6) {
+		b->mapped = 0;
+		*kind = 'U';
+		return region + page;
+	}
+	if (r < 16) {
+		size_t k = 1 + rnd(150);
+
+		b->mapped = k;
+		*kind = 'H';
+		return region + page - k;
+	}
+	b->mapped = len;
+	*kind = 'M';
+	return region + rnd((unsigned int)(page - 512));
 }
 
 /* ---- Files ------------------------------------------------------------------ */
@@ -320,7 +359,7 @@ static unsigned long pick_id(unsigned long *cmd)
 		/* An unknown command of our type (the VFS answers others). */
 		do {
 			*cmd = (unsigned long)(rnd64() & 0xffff00ffu) | (MSG_SLOT_MAJOR << 8);
-		} while (*cmd == MSG_SLOT_CHANNEL);
+		} while (*cmd == MSG_SLOT_CHANNEL || *cmd == MSG_SLOT_CHANNEL_LONG);
 		return 1 + rnd(5);
 	}
 	if (r < 8)
@@ -443,6 +482,106 @@ static void op_read(void)
 		diverge(files[e].slot, files[e].mf->channel, "read returned the wrong %ld bytes", real);
 }
 
+/* A vector's segments, as the kernel and the model see them. */
+struct vec {
+	struct model_vec m;
+	struct iovec iov[MODEL_MAX_SEGS];
+	char kinds[MODEL_MAX_SEGS + 1];
+};
+
+/* Segments of @total bytes in all, split at random. */
+static void pick_vec(struct vec *v, size_t total)
+{
+	size_t left = total;
+	int i;
+
+	v->m.nsegs = 1 + (int)rnd(MODEL_MAX_SEGS);
+	for (i = 0; i < v->m.nsegs; i++) {
+		size_t len = i == v->m.nsegs - 1 ? left : rnd((unsigned int)left + 1);
+
+		if (rnd(8) == 0)
+			len = 0;
+		left -= len;
+		v->m.len[i] = len;
+		v->iov[i].iov_base = pick_seg(i, len, &v->m.buf[i], &v->kinds[i]);
+		v->iov[i].iov_len = len;
+	}
+	v->kinds[v->m.nsegs] = '\0';
+}
+
+static void op_writev(void)
+{
+	unsigned char data[MODEL_MAX_SEGS * MSG_SLOT_MAX_LEN * 3];
+	int e = used_entry(), i;
+	size_t total = 0, j;
+	long real, model;
+	struct vec v;
+	int err;
+
+	if (e < 0)
+		return;
+	pick_vec(&v, pick_len());
+	for (i = 0; i < v.m.nsegs; i++) {
+		unsigned char *base = v.iov[i].iov_base;
+
+		for (j = 0; base && j < v.m.len[i] && j < v.m.buf[i].mapped; j++)
+			base[j] = (unsigned char)rnd64();
+		if (base && v.m.buf[i].mapped >= v.m.len[i])
+			memcpy(data + total, base, v.m.len[i]);
+		total += v.m.len[i];
+	}
+	real = writev(files[e].fd, v.iov, v.m.nsegs);
+	err = errno;
+	if (real < 0 && err == ENOMEM && injecting && total &&
+	    model_writev_check(files[e].mf, &v.m) == 0) {
+		model = -ENOMEM;	/* an injected failure: nothing stored */
+		injected++;
+	} else {
+		model = model_writev(files[e].mf, &v.m, data);
+	}
+	record(files[e].slot, files[e].mf->channel, "writev fd %d segs %s n %zu -> %ld/%d model %ld",
+	       files[e].fd, v.kinds, total, real, real < 0 ? err : 0, model);
+	if (!same(real, err, model))
+		diverge(files[e].slot, files[e].mf->channel, "writev returned %ld (%s), model %ld (%s)",
+			real, real < 0 ? strerror(err) : "-", model,
+			model < 0 ? strerror((int)-model) : "-");
+}
+
+static void op_readv(void)
+{
+	const unsigned char *want = NULL;
+	int e = used_entry(), i;
+	size_t off = 0, left;
+	long real, model;
+	struct vec v;
+	int err, right = 1;
+
+	if (e < 0)
+		return;
+	pick_vec(&v, pick_read_size(files[e].mf));
+	real = readv(files[e].fd, v.iov, v.m.nsegs);
+	err = errno;
+	model = model_readv(files[e].mf, &v.m, &want);
+	left = real > 0 ? (size_t)real : 0;
+	for (i = 0; i < v.m.nsegs && left; i++) {
+		size_t part = v.m.len[i] < left ? v.m.len[i] : left;
+
+		if (!want || memcmp(v.iov[i].iov_base, want + off, part) != 0)
+			right = 0;
+		off += part;
+		left -= part;
+	}
+	record(files[e].slot, files[e].mf->channel, "readv fd %d segs %s n %zu -> %ld/%d model %ld",
+	       files[e].fd, v.kinds, model_vec_total(&v.m), real, real < 0 ? err : 0, model);
+	if (!same(real, err, model))
+		diverge(files[e].slot, files[e].mf->channel, "readv returned %ld (%s), model %ld (%s)",
+			real, real < 0 ? strerror(err) : "-", model,
+			model < 0 ? strerror((int)-model) : "-");
+	else if (!right)
+		diverge(files[e].slot, files[e].mf->channel,
+			"readv put the wrong bytes in the segments (%ld)", real);
+}
+
 /* One seed: @ops operations on fresh minors from @minor_base. */
 static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 {
@@ -483,10 +622,14 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 			op_dup();
 		else if (r < 30)
 			op_ioctl();
-		else if (r < 65)
+		else if (r < 57)
 			op_write();
-		else
+		else if (r < 65)
+			op_writev();
+		else if (r < 90)
 			op_read();
+		else
+			op_readv();
 	}
 	t = now() - t0;
 	if (debug)
@@ -554,11 +697,31 @@ static int mp_worker(unsigned int me, uint64_t seed)
 			size_t len = SC_MIN_LEN + rnd(MSG_SLOT_MAX_LEN - SC_MIN_LEN + 1);
 
 			sc_make(m, len, me, chan[f], ++seq);
-			n = write(fds[f], m, len);
+			if (rnd(4) == 0) {
+				size_t cut = rnd((unsigned int)len + 1);
+				struct iovec v[2] = {
+					{ .iov_base = m, .iov_len = cut },
+					{ .iov_base = m + cut, .iov_len = len - cut },
+				};
+
+				n = writev(fds[f], v, 2);
+			} else {
+				n = write(fds[f], m, len);
+			}
 			if (n != (ssize_t)len && !(n < 0 && errno == ENOMEM && injecting))
 				bad = 3;
 		} else {
-			n = read(fds[f], m, sizeof(m));
+			if (rnd(4) == 0) {
+				size_t cut = rnd(sizeof(m) + 1);
+				struct iovec v[2] = {
+					{ .iov_base = m, .iov_len = cut },
+					{ .iov_base = m + cut, .iov_len = sizeof(m) - cut },
+				};
+
+				n = readv(fds[f], v, 2);
+			} else {
+				n = read(fds[f], m, sizeof(m));
+			}
 			if (n < 0) {
 				if (errno != EWOULDBLOCK)
 					bad = 4;
@@ -613,11 +776,20 @@ static unsigned long ops = 150000;
 /* Each process needs the buffers; under the debug kernel, failslab. */
 static void fuzz_setup(void)
 {
+	int i;
+
 	page = sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, (size_t)page * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1, 0);
 	if (area == MAP_FAILED || munmap(area + 2 * page, (size_t)page) < 0)
 		die("mmap");
+	seg_area = mmap(NULL, (size_t)page * 2 * MODEL_MAX_SEGS, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (seg_area == MAP_FAILED)
+		die("mmap");
+	for (i = 0; i < MODEL_MAX_SEGS; i++)
+		if (mprotect(seg_area + page * (2 * i + 1), (size_t)page, PROT_NONE) < 0)
+			die("mprotect");
 	debug = debug_kernel();
 	if (debug) {
 		setup_failslab();

@@ -2,15 +2,19 @@
 /*
  * t9_module.c - the module's life: rmmod refused while a file is open,
  * messages gone after a reload, unload/reload cycles, every byte freed
- * on unload, the debugfs counters, the major, nodes, mode and
- * max_channels parameters, and failing inits unwound.
+ * on unload, the debugfs counters, the major, nodes, mode, max_channels
+ * and max_total_channels parameters, writers racing to create one id at
+ * the limit, and failing inits unwound.
  *
  * Runs last: it unloads and reloads the module the other tests used, and
  * leaves it loaded as it found it.
  */
 #define _GNU_SOURCE
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/klog.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -238,6 +242,160 @@ static void test_counters_and_limit(void)
 	close(a);
 }
 
+/* ---- Two writers creating one id when a slot has room for one more ---- */
+
+#define RACE_ROUNDS 400
+#define RACERS 2
+
+static atomic_int race_go;		/* the round the racers may start */
+static int race_fd[RACERS];
+static long race_ret[RACERS];
+static int race_err[RACERS];
+static pthread_barrier_t race_done;
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Each round: wait for the start, write one byte, meet the others. */
+static void *racer(void *arg)
+{
+	int me = (int)(intptr_t)arg, round;
+
+	for (round = 1; round <= RACE_ROUNDS; round++) {
+		double give_up = seconds() + 10;
+		unsigned long spins = 0;
+
+		while (atomic_load(&race_go) != round) {
+			if (++spins % 100000 == 0 && seconds() > give_up) {
+				race_ret[me] = -2;	/* never started */
+				break;
+			}
+		}
+		if (race_ret[me] != -2) {
+			race_ret[me] = write(race_fd[me], "r", 1);
+			race_err[me] = errno;
+		}
+		pthread_barrier_wait(&race_done);
+	}
+	return NULL;
+}
+
+/*
+ * max_channels=1 and a fresh slot each round: the slot has room for one
+ * more channel, and RACERS writers create the same id at once. Each must
+ * succeed: one creates the channel, the others overwrite it.
+ */
+static void test_create_race_at_limit(void)
+{
+	unsigned int round, enospc = 0, other = 0;
+	pthread_t th[RACERS];
+	char path[64];
+	int i;
+
+	reset_module();
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=1"), 0, "insmod max_channels=1");
+	pthread_barrier_init(&race_done, NULL, RACERS + 1);
+	atomic_store(&race_go, 0);
+	for (i = 0; i < RACERS; i++)
+		if (pthread_create(&th[i], NULL, racer, (void *)(intptr_t)i))
+			die("pthread_create");
+	for (round = 1; round <= RACE_ROUNDS; round++) {
+		snprintf(path, sizeof(path), "/tmp/race_slot%u", round);
+		if (make_node(path, MSG_SLOT_MAJOR, 3000 + round) < 0)
+			die("mknod %s", path);
+		for (i = 0; i < RACERS; i++) {
+			race_fd[i] = open(path, O_RDWR);
+			if (race_fd[i] < 0 || ioctl(race_fd[i], MSG_SLOT_CHANNEL, 5UL) < 0)
+				die("open %s", path);
+			race_ret[i] = 0;
+		}
+		atomic_store(&race_go, (int)round);
+		pthread_barrier_wait(&race_done);
+		for (i = 0; i < RACERS; i++) {
+			if (race_ret[i] == 1)
+				continue;
+			if (race_ret[i] < 0 && race_err[i] == ENOSPC)
+				enospc++;
+			else
+				other++;
+		}
+		for (i = 0; i < RACERS; i++)
+			close(race_fd[i]);
+		unlink(path);
+	}
+	for (i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&race_done);
+	ok(enospc == 0 && other == 0,
+	   "%d rounds of %d writers creating one id in a slot with room for one: every write stored "
+	   "(%u ENOSPC, %u other failures)", RACE_ROUNDS, RACERS, enospc, other);
+	ok(ms_counter("channels") == RACE_ROUNDS, "one channel per slot (%ld)", ms_counter("channels"));
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
+/* The value of a module parameter in sysfs, or -1. */
+static long module_param_value(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/" MS_MODULE_NAME "/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+/* max_total_channels bounds the channels of all slots together. */
+static void test_total_limit(void)
+{
+	unsigned char b[16];
+	int a, c, d;
+
+	reset_module();
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "insmod with the defaults");
+	is_int(module_param_value("max_total_channels"), 4194304, "max_total_channels is 4194304 by default");
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=3 max_total_channels=5"), 0,
+	       "insmod max_channels=3 max_total_channels=5");
+	a = must_open_chan(0, 1);
+	write_channels(a, 1, 3, "a");
+	c = must_open_chan(1, 1);
+	write_channels(c, 1, 2, "c");
+	ok(counters_are(2, 5, 5), "5 channels: 3 on minor 0, 2 on minor 1");
+	is_int(ioctl(c, MSG_SLOT_CHANNEL, 3UL), 0, "minor 1, channel 3: room in the slot");
+	is_errno(write(c, "no", 2), ENOSPC, "but not in the module: ENOSPC");
+	is_errno(read(c, b, sizeof(b)), EWOULDBLOCK, "nothing stored");
+	d = must_open_chan(2, 1);
+	is_errno(write(d, "no", 2), ENOSPC, "a fresh slot cannot create a channel either: ENOSPC");
+	is_int(ioctl(c, MSG_SLOT_CHANNEL, 2UL), 0, "minor 1, channel 2");
+	is_int(write(c, "overwrite, larger", 17), 17, "existing channels can still be overwritten and grow");
+	ok(counters_are(3, 5, 21), "still 5 channels");
+	close(a);
+	close(c);
+	close(d);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_total_channels=0"), 0, "insmod max_total_channels=0 (no limit)");
+	a = must_open_chan(0, 1);
+	write_channels(a, 1, 6, "u");
+	ok(counters_are(1, 6, 6), "max_total_channels=0: 6 channels");
+	close(a);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
 /* Remove every /dev/message_slot* node, so that nodes= makes its own. */
 static void remove_slot_nodes(void)
 {
@@ -305,5 +463,7 @@ TAP_MAIN(
 	TAP_CASE(test_slab, 300),
 	TAP_CASE(test_major_param, 60),
 	TAP_CASE(test_counters_and_limit, 60),
+	TAP_CASE(test_create_race_at_limit, 300),
+	TAP_CASE(test_total_limit, 60),
 	TAP_CASE(test_nodes, 120),
 )

@@ -16,9 +16,10 @@
  *    (rounded up to the kmalloc bucket), guarded by a seqlock.
  *
  * Concurrency:
- *  - Readers take no lock: they find the channel under RCU and copy the
- *    message into a stack buffer in a seqlock read section, retrying if a
- *    writer was busy; copy_to_user() runs after the RCU section.
+ *  - Readers find the channel under RCU and copy the message into a stack
+ *    buffer in a seqlock read section; if a writer was busy they copy again
+ *    holding the channel's lock, so a stream of writers cannot starve them
+ *    (read_seqbegin_or_lock()); copy_to_user() runs after the RCU section.
  *  - Writers copy the user's bytes into a stack buffer first, so that a
  *    faulting buffer changes nothing, then overwrite the channel in place
  *    under its seqlock. A message larger than the channel's capacity goes
@@ -451,6 +452,13 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * @size: the most bytes the caller can take
  * @gen: set to the generation of the message copied
  *
+ * The first copy takes no lock. If a writer changed the channel during
+ * it, the second copy holds the channel's lock, so that a continuous
+ * stream of writers cannot make the reader retry forever. A channel
+ * that a larger one replaced meanwhile is looked up again: the
+ * replacement is in the table before the old one is marked dead, and a
+ * channel is replaced at most a few times as it grows to the largest size.
+ *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
@@ -458,22 +466,31 @@ static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size,
 			   u32 *gen)
 {
 	struct ms_channel *chan;
-	unsigned int seq;
-	int len;
+	bool dead;
+	int seq, len;
 
 	rcu_read_lock();
+lookup:
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	if (!chan) {
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
 	}
-	do {
-		seq = read_seqbegin(&chan->lock);
-		len = READ_ONCE(chan->len);
-		*gen = READ_ONCE(chan->gen);
-		if (len <= size)
-			memcpy(msg, chan->data, len);
-	} while (read_seqretry(&chan->lock, seq));
+	seq = 0;
+copy:
+	read_seqbegin_or_lock(&chan->lock, &seq);
+	dead = READ_ONCE(chan->dead);
+	len = READ_ONCE(chan->len);
+	*gen = READ_ONCE(chan->gen);
+	if (!dead && len <= size)
+		memcpy(msg, chan->data, len);
+	if (need_seqretry(&chan->lock, seq)) {
+		seq = 1;
+		goto copy;
+	}
+	done_seqretry(&chan->lock, seq);
+	if (dead)
+		goto lookup;
 	rcu_read_unlock();
 
 	return len <= size ? len : -ENOSPC;

@@ -18,7 +18,7 @@
 #                      (lockdep, KASAN, kmemleak, UBSAN, fault injection)
 #                      instead of Debian's
 #   MS_CPU=MODEL       QEMU's -cpu under tcg (default max; qemu64 for bench)
-#   BENCH=SECTIONS     with bench: which sections, e.g. 13 (default 12345)
+#   BENCH=SECTIONS     with bench: which sections, e.g. 13 (default 1234567)
 #   SEED=N OPS=N       with fuzz: the seed and the number of operations
 set -euo pipefail
 
@@ -158,7 +158,7 @@ esac
 # The debug kernel has no ACPI: QEMU must describe the CPUs as sockets.
 smp=(-smp 2)
 append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1"
-append="$append ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
+append="$append ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$kernel"
 [ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
 if [ "$kernel" = debug ]; then
 	smp=(-smp 2,sockets=2)

@@ -19,7 +19,8 @@
  *  - Readers find the channel under RCU and copy the message into a stack
  *    buffer in a seqlock read section; if a writer was busy they copy again
  *    holding the channel's lock, so a stream of writers cannot starve them
- *    (read_seqbegin_or_lock()); copy_to_user() runs after the RCU section.
+ *    (as read_seqbegin_or_lock() does); copy_to_user() runs after the RCU
+ *    section.
  *  - Writers copy the user's bytes into a stack buffer first, so that a
  *    faulting buffer changes nothing, then overwrite the channel in place
  *    under its seqlock. A message larger than the channel's capacity goes
@@ -453,11 +454,11 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * @gen: set to the generation of the message copied
  *
  * The first copy takes no lock. If a writer changed the channel during
- * it, the second copy holds the channel's lock, so that a continuous
- * stream of writers cannot make the reader retry forever. A channel
- * that a larger one replaced meanwhile is looked up again: the
- * replacement is in the table before the old one is marked dead, and a
- * channel is replaced at most a few times as it grows to the largest size.
+ * it, the second copy holds the channel's lock (as read_seqbegin_or_lock()
+ * does), so that a continuous stream of writers cannot make the reader
+ * retry forever. A channel that a larger one replaced meanwhile is looked
+ * up again: the replacement is in the table before the old one is marked
+ * dead, and a channel is replaced at most a few times as it grows.
  *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
@@ -466,8 +467,9 @@ static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size,
 			   u32 *gen)
 {
 	struct ms_channel *chan;
+	unsigned int seq;
 	bool dead;
-	int seq, len;
+	int len;
 
 	rcu_read_lock();
 lookup:
@@ -476,19 +478,21 @@ lookup:
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
 	}
-	seq = 0;
-copy:
-	read_seqbegin_or_lock(&chan->lock, &seq);
+	seq = read_seqbegin(&chan->lock);
 	dead = READ_ONCE(chan->dead);
 	len = READ_ONCE(chan->len);
 	*gen = READ_ONCE(chan->gen);
 	if (!dead && len <= size)
 		memcpy(msg, chan->data, len);
-	if (need_seqretry(&chan->lock, seq)) {
-		seq = 1;
-		goto copy;
+	if (read_seqretry(&chan->lock, seq)) {
+		read_seqlock_excl(&chan->lock);
+		dead = chan->dead;
+		len = chan->len;
+		*gen = chan->gen;
+		if (!dead && len <= size)
+			memcpy(msg, chan->data, len);
+		read_sequnlock_excl(&chan->lock);
 	}
-	done_seqretry(&chan->lock, seq);
 	if (dead)
 		goto lookup;
 	rcu_read_unlock();

@@ -467,7 +467,7 @@ static void test_wakeups_counted(void)
 
 /* ---- channels replaced while hammered ---------------------------------- */
 
-#define GROW_BATCHES (40u * scale)
+#define GROW_BATCHES (60u * scale)
 #define GROW_BATCH 64u
 #define GROW_BASE 1000000u
 
@@ -475,6 +475,8 @@ struct grow_ctx {
 	pthread_barrier_t go;
 	unsigned int batch;
 	volatile int stop;
+	unsigned int at[2];	/* the channel each writer is ready to write */
+	unsigned int writing;	/* writers still on the batch */
 	unsigned long torn, reads, failed;
 };
 
@@ -490,19 +492,28 @@ static void grow_msg(unsigned char *b, size_t len)
 	memset(b, (int)len, len);
 }
 
+/* Both writers meet before channel @n: each says where it is and waits for the other. */
+static void grow_meet(struct grow_ctx *c, int role, unsigned int n)
+{
+	__atomic_store_n(&c->at[role], n, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&c->at[!role], __ATOMIC_ACQUIRE) < n)
+		sched_yield();
+}
+
 /*
- * Per batch of fresh channels, each created with a 1-byte message: the
- * grower writes each one a 128-byte message (the channel is replaced by
- * a larger one), the in-place writer writes each 2 to 9 bytes a few
- * times (it fits the old channel, so it races the replacement on its
- * lock), the reader reads them all in a loop until the batch is done.
+ * Per batch of fresh channels, each created with a 1-byte message, the
+ * two writers meet before each channel and then write it at once: the
+ * grower a 128-byte message (the channel is replaced by a larger one),
+ * the other 2 to 9 bytes (it fits the old channel, so it races the
+ * replacement for the old channel's lock). The reader reads the batch's
+ * channels until both writers are done with it.
  */
 static void *grow_main(void *p)
 {
 	struct grow_thread *g = p;
 	struct grow_ctx *c = g->ctx;
 	unsigned char b[MSG_SLOT_MAX_LEN];
-	unsigned int k, j;
+	unsigned int k, x = 1;
 
 	for (;;) {
 		unsigned long base;
@@ -511,35 +522,35 @@ static void *grow_main(void *p)
 		if (c->stop)
 			return NULL;
 		base = GROW_BASE + (unsigned long)c->batch * GROW_BATCH;
-		for (k = 0; k < GROW_BATCH; k++) {
-			if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + k) < 0) {
-				__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
-				continue;
-			}
-			if (g->role == 0) {
-				grow_msg(b, MSG_SLOT_MAX_LEN);
-				if (write(g->fd, b, MSG_SLOT_MAX_LEN) != MSG_SLOT_MAX_LEN)
+		if (g->role == 2) {
+			while (__atomic_load_n(&c->writing, __ATOMIC_ACQUIRE)) {
+				ssize_t n, m;
+				int bad;
+
+				x = x * 1103515245u + 12345u;
+				if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + (x >> 8) % GROW_BATCH) < 0) {
 					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
-			} else if (g->role == 1) {
-				for (j = 0; j < 4; j++) {
-					size_t len = 2 + (k + j) % 8;
-
-					grow_msg(b, len);
-					if (write(g->fd, b, len) != (ssize_t)len)
-						__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+					continue;
 				}
-			} else {
-				for (j = 0; j < 4; j++) {
-					ssize_t n = read(g->fd, b, sizeof(b)), m;
-					int bad = n < 1;
-
-					for (m = 0; m < n; m++)
-						bad |= b[m] != (unsigned char)n;
-					__atomic_add_fetch(&c->reads, 1, __ATOMIC_RELAXED);
-					if (bad)
-						__atomic_add_fetch(&c->torn, 1, __ATOMIC_RELAXED);
-				}
+				n = read(g->fd, b, sizeof(b));
+				bad = n < 1;
+				for (m = 0; m < n; m++)
+					bad |= b[m] != (unsigned char)n;
+				c->reads++;
+				c->torn += bad;
 			}
+		} else {
+			for (k = 0; k < GROW_BATCH; k++) {
+				size_t len = g->role == 0 ? MSG_SLOT_MAX_LEN : 2 + k % 8;
+
+				grow_msg(b, len);
+				if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + k) < 0)
+					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+				grow_meet(c, g->role, c->batch * GROW_BATCH + k + 1);
+				if (write(g->fd, b, len) != (ssize_t)len)
+					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+			}
+			__atomic_sub_fetch(&c->writing, 1, __ATOMIC_RELEASE);
 		}
 		pthread_barrier_wait(&c->go);
 	}
@@ -575,6 +586,7 @@ static void test_growth_races(void)
 			    write(fd, "\x01", 1) != 1)
 				die("create a channel");
 		}
+		c.writing = 2;
 		pthread_barrier_wait(&c.go);	/* go */
 		pthread_barrier_wait(&c.go);	/* batch done */
 	}

@@ -476,6 +476,7 @@ struct grow_ctx {
 	unsigned int batch;
 	volatile int stop;
 	unsigned int at[2];	/* the channel each writer is ready to write */
+	unsigned int grown;	/* the last channel the grower has written */
 	unsigned int writing;	/* writers still on the batch */
 	unsigned long torn, reads, failed;
 };
@@ -504,8 +505,9 @@ static void grow_meet(struct grow_ctx *c, int role, unsigned int n)
  * Per batch of fresh channels, each created with a 1-byte message, the
  * two writers meet before each channel and then write it at once: the
  * grower a 128-byte message (the channel is replaced by a larger one),
- * the other 2 to 9 bytes (it fits the old channel, so it races the
- * replacement for the old channel's lock). The reader reads the batch's
+ * the other 2 to 9 bytes, again and again until the grower is done (it
+ * fits the old channel, so it races the replacement for the old
+ * channel's lock). The reader reads the batch's
  * channels until both writers are done with it.
  */
 static void *grow_main(void *p)
@@ -513,7 +515,7 @@ static void *grow_main(void *p)
 	struct grow_thread *g = p;
 	struct grow_ctx *c = g->ctx;
 	unsigned char b[MSG_SLOT_MAX_LEN];
-	unsigned int k, x = 1;
+	unsigned int k, n, x = 1;
 
 	for (;;) {
 		unsigned long base;
@@ -546,9 +548,15 @@ static void *grow_main(void *p)
 				grow_msg(b, len);
 				if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + k) < 0)
 					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
-				grow_meet(c, g->role, c->batch * GROW_BATCH + k + 1);
-				if (write(g->fd, b, len) != (ssize_t)len)
-					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+				n = c->batch * GROW_BATCH + k + 1;
+				grow_meet(c, g->role, n);
+				/* The short writes go on for as long as the replacement does. */
+				do {
+					if (write(g->fd, b, len) != (ssize_t)len)
+						__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+				} while (g->role == 1 && __atomic_load_n(&c->grown, __ATOMIC_ACQUIRE) < n);
+				if (g->role == 0)
+					__atomic_store_n(&c->grown, n, __ATOMIC_RELEASE);
 			}
 			__atomic_sub_fetch(&c->writing, 1, __ATOMIC_RELEASE);
 		}

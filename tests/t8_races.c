@@ -487,11 +487,27 @@ struct grow_thread {
 	int role, fd;
 };
 
-/* A message of @len bytes whose every byte is @len: a partial or torn one is seen. */
-static void grow_msg(unsigned char *b, size_t len)
+/* A message of @len bytes for channel @id: a partial, torn or other channel's one is seen. */
+static void grow_msg(unsigned char *b, size_t len, unsigned long id)
 {
-	memset(b, (int)len, len);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (unsigned char)(len + id * 31 + i * 7);
 }
+
+/* Whether @b of @n bytes is a whole message of channel @id. */
+static int grow_ok(const unsigned char *b, ssize_t n, unsigned long id)
+{
+	unsigned char want[MSG_SLOT_MAX_LEN];
+
+	if (n < 1 || n > MSG_SLOT_MAX_LEN)
+		return 0;
+	grow_msg(want, (size_t)n, id);
+	return memcmp(want, b, (size_t)n) == 0;
+}
+
+#define CHURN_BASE (GROW_BASE + 2000000u)
 
 /* Both writers meet before channel @n: each says where it is and waits for the other. */
 static void grow_meet(struct grow_ctx *c, int role, unsigned int n)
@@ -526,26 +542,24 @@ static void *grow_main(void *p)
 		base = GROW_BASE + (unsigned long)c->batch * GROW_BATCH;
 		if (g->role == 2) {
 			while (__atomic_load_n(&c->writing, __ATOMIC_ACQUIRE)) {
-				ssize_t n, m;
-				int bad;
+				unsigned long id;
+				ssize_t len;
 
 				x = x * 1103515245u + 12345u;
-				if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + (x >> 8) % GROW_BATCH) < 0) {
+				id = base + (x >> 8) % GROW_BATCH;
+				if (ioctl(g->fd, MSG_SLOT_CHANNEL, id) < 0) {
 					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
 					continue;
 				}
-				n = read(g->fd, b, sizeof(b));
-				bad = n < 1;
-				for (m = 0; m < n; m++)
-					bad |= b[m] != (unsigned char)n;
+				len = read(g->fd, b, sizeof(b));
 				c->reads++;
-				c->torn += bad;
+				c->torn += !grow_ok(b, len, id);
 			}
 		} else {
 			for (k = 0; k < GROW_BATCH; k++) {
 				size_t len = g->role == 0 ? MSG_SLOT_MAX_LEN : 2 + k % 8;
 
-				grow_msg(b, len);
+				grow_msg(b, len, base + k);
 				if (ioctl(g->fd, MSG_SLOT_CHANNEL, base + k) < 0)
 					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
 				n = c->batch * GROW_BATCH + k + 1;
@@ -557,6 +571,16 @@ static void *grow_main(void *p)
 				} while (g->role == 1 && __atomic_load_n(&c->grown, __ATOMIC_ACQUIRE) < n);
 				if (g->role == 0)
 					__atomic_store_n(&c->grown, n, __ATOMIC_RELEASE);
+				/*
+				 * A new small channel, which may reuse the memory of
+				 * the one just replaced: a reader still on that one
+				 * after it was freed would read this one's message.
+				 */
+				grow_msg(b, 1, CHURN_BASE + n);
+				if (g->role == 1 &&
+				    (ioctl(g->fd, MSG_SLOT_CHANNEL, CHURN_BASE + n) < 0 ||
+				     write(g->fd, b, 1) != 1))
+					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
 			}
 			__atomic_sub_fetch(&c->writing, 1, __ATOMIC_RELEASE);
 		}
@@ -589,9 +613,10 @@ static void test_growth_races(void)
 	}
 	for (c.batch = 0; c.batch < GROW_BATCHES; c.batch++) {
 		for (k = 0; k < GROW_BATCH; k++) {
-			if (ioctl(fd, MSG_SLOT_CHANNEL,
-				  GROW_BASE + (unsigned long)c.batch * GROW_BATCH + k) < 0 ||
-			    write(fd, "\x01", 1) != 1)
+			unsigned long id = GROW_BASE + (unsigned long)c.batch * GROW_BATCH + k;
+
+			grow_msg(b, 1, id);
+			if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 || write(fd, b, 1) != 1)
 				die("create a channel");
 		}
 		c.writing = 2;
@@ -606,19 +631,18 @@ static void test_growth_races(void)
 	}
 	pthread_barrier_destroy(&c.go);
 
-	for (k = 0; k < GROW_BATCHES * GROW_BATCH; k++) {
-		ssize_t n, m;
+	for (k = 0; k < 2 * GROW_BATCHES * GROW_BATCH; k++) {
+		unsigned long id = k < GROW_BATCHES * GROW_BATCH ?
+				   GROW_BASE + (unsigned long)k :
+				   CHURN_BASE + 1 + (unsigned long)k - GROW_BATCHES * GROW_BATCH;
+		ssize_t n;
 
-		if (ioctl(fd, MSG_SLOT_CHANNEL, GROW_BASE + (unsigned long)k) < 0)
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0)
 			die("ioctl");
 		n = read(fd, b, sizeof(b));
-		if (n < 1) {
-			whole = 0;
-			continue;
-		}
-		for (m = 0; m < n; m++)
-			whole &= b[m] == (unsigned char)n;
-		held += n;
+		whole &= grow_ok(b, n, id);
+		if (n > 0)
+			held += n;
 	}
 	close(fd);
 	bytes1 = ms_counter("bytes");
@@ -627,8 +651,8 @@ static void test_growth_races(void)
 	   GROW_BATCHES * GROW_BATCH, c.failed);
 	ok(c.torn == 0, "%lu reads meanwhile, none torn or of freed memory (%lu)", c.reads, c.torn);
 	ok(whole, "every channel ends holding one whole message");
-	is_int(chans1 - chans0, (long)(GROW_BATCHES * GROW_BATCH),
-	       "the module counts each channel once");
+	is_int(chans1 - chans0, (long)(2 * GROW_BATCHES * GROW_BATCH),
+	       "the module counts each channel once (with one new small channel per channel replaced)");
 	is_int(bytes1 - bytes0, held,
 	       "the bytes counter equals the bytes the channels hold: no write went to a replaced channel");
 }

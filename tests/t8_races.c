@@ -523,8 +523,8 @@ static void grow_meet(struct grow_ctx *c, int role, unsigned int n)
  * grower a 128-byte message (the channel is replaced by a larger one),
  * the other 2 to 9 bytes, again and again until the grower is done (it
  * fits the old channel, so it races the replacement for the old
- * channel's lock). The reader reads the batch's
- * channels until both writers are done with it.
+ * channel's lock). The reader reads the batch's channels, mostly the one
+ * being replaced, until both writers are done with it.
  */
 static void *grow_main(void *p)
 {
@@ -545,8 +545,10 @@ static void *grow_main(void *p)
 				unsigned long id;
 				ssize_t len;
 
+				/* Mostly the channel being replaced right now. */
 				x = x * 1103515245u + 12345u;
-				id = base + (x >> 8) % GROW_BATCH;
+				n = __atomic_load_n(&c->at[0], __ATOMIC_ACQUIRE);
+				id = n && (x >> 8) % 4 ? GROW_BASE + n - 1 : base + (x >> 8) % GROW_BATCH;
 				if (ioctl(g->fd, MSG_SLOT_CHANNEL, id) < 0) {
 					__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
 					continue;

@@ -16,9 +16,11 @@
  *    (rounded up to the kmalloc bucket), guarded by a seqlock.
  *
  * Concurrency:
- *  - Readers take no lock: they find the channel under RCU and copy the
- *    message into a stack buffer in a seqlock read section, retrying if a
- *    writer was busy; copy_to_user() runs after the RCU section.
+ *  - Readers find the channel under RCU and copy the message into a stack
+ *    buffer in a seqlock read section; if a writer was busy they copy again
+ *    holding the channel's lock, so a stream of writers cannot starve them
+ *    (as read_seqbegin_or_lock() does); copy_to_user() runs after the RCU
+ *    section.
  *  - Writers copy the user's bytes into a stack buffer first, so that a
  *    faulting buffer changes nothing, then overwrite the channel in place
  *    under its seqlock. A message larger than the channel's capacity goes
@@ -34,21 +36,24 @@
  *  - Every message carries a generation number; a file remembers the
  *    generation it last read and is readable while its channel holds a
  *    newer one.
- *  - A file that polls joins one of ms_waiters[], hashed by slot and
- *    channel, with its own wait entry; a writer wakes that queue only if
- *    someone is on it, and each entry wakes its file only if the write was
- *    to the file's channel. Selecting another channel moves the entry.
+ *  - Each slot has a table of watches, one per channel that some file
+ *    waits on, each with its own wait queue. A file that has polled keeps
+ *    one wait entry on the watch of its channel; a write looks up the
+ *    watch of its channel only, so it wakes exactly the files of that slot
+ *    and channel, and its cost does not depend on files waiting on other
+ *    channels. Selecting another channel moves the entry. See ms_poll()
+ *    for why no wake-up is lost and no file is left on an old channel.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cdev.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
-#include <linux/hash.h>
 #include <linux/init.h>
 #include <linux/kdev_t.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/percpu_counter.h>
 #include <linux/poll.h>
@@ -119,16 +124,41 @@ struct ms_channel {
 #define MS_CHANNEL_SIZE(cap) (offsetof(struct ms_channel, data) + (cap))
 
 /**
+ * struct ms_watch - the files of a slot waiting on one channel
+ * @node: link in the slot's table of watches
+ * @id: channel id, the table key
+ * @users: files whose watcher entry is on @wq; under ms_slot.watch_lock
+ * @wq: the watcher entries (struct ms_file.watcher) of those files
+ * @rcu: defers freeing until writers that found the watch are done
+ *
+ * A watch exists while at least one file is attached to it, whether or
+ * not the channel exists yet.
+ */
+struct ms_watch {
+	struct rhash_head node;
+	u32 id;
+	unsigned int users;
+	struct wait_queue_head wq;
+	struct rcu_head rcu;
+};
+
+/**
  * struct ms_slot - the channels of one minor number
  * @channels: table of struct ms_channel keyed by id
  * @create_lock: serialises the creation of channels in @channels
  * @nchannels: channels in @channels, at most max_channels if that is set;
  *             under @create_lock
+ * @watches: table of struct ms_watch keyed by channel id
+ * @nwatches: watches in @watches: a writer looks no further while it is 0
+ * @watch_lock: orders the creation and removal of watches
  */
 struct ms_slot {
 	struct rhashtable channels;
 	spinlock_t create_lock;	/* serialises channel creation */
 	unsigned int nchannels;
+	struct rhashtable watches;
+	atomic_t nwatches;
+	struct mutex watch_lock;	/* orders changes to @watches */
 };
 
 /* Channels in all slots, at most max_total_channels if that is set. */
@@ -152,31 +182,32 @@ static struct percpu_counter ms_counters[MS_NR_COUNTERS];
 /**
  * struct ms_file - the state of one open file
  * @slot: the slot of the file's minor number
- * @channel: the channel selected with MSG_SLOT_CHANNEL; 0 if none yet
- * @read_gen: generation of the message last read on @channel; 0 if none
- * @watch_lock: orders the moves of @watcher between queues
- * @watched: the channel @watcher waits on; 0 before the first poll
- * @watcher: this file's entry in ms_waiters[], for @watched
+ * @channel: the channel selected with MSG_SLOT_CHANNEL; 0 if none yet;
+ *	written under @watch_lock
+ * @mark: the selection and what was read in it: the number of channel
+ *	selections so far in the upper 32 bits, and in the lower 32 the
+ *	generation of the message last read since the latest one (0 if none)
+ * @watch_lock: orders channel selections and the moves of @watcher
+ * @polled: the file has been polled; from then on @watcher follows @channel
+ * @watch: the watch @watcher is on, for @channel; NULL if none
+ * @watcher: this file's entry on @watch's queue
  * @pollers: the poll, select and epoll waiters of this file
  */
 struct ms_file {
 	struct ms_slot *slot;
 	u32 channel;
-	u32 read_gen;
-	spinlock_t watch_lock;	/* orders the moves of @watcher */
-	u32 watched;
+	atomic64_t mark;
+	struct mutex watch_lock;	/* orders selections and watcher moves */
+	bool polled;
+	struct ms_watch *watch;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;
 };
 
-/* What a write wakes: the files watching this channel of this slot. */
-struct ms_wake_key {
-	struct ms_slot *slot;
-	u32 id;
-};
-
-#define MS_WAITERS_BITS 8
-static struct wait_queue_head ms_waiters[1 << MS_WAITERS_BITS];
+/* The parts of struct ms_file.mark. */
+#define MS_MARK_EPOCH(mark) ((u32)((u64)(mark) >> 32))
+#define MS_MARK_GEN(mark) ((u32)(mark))
+#define MS_MARK(epoch, gen) ((s64)(((u64)(epoch) << 32) | (gen)))
 
 /*
  * The table's hash and compare functions. rhashtable inlines them into
@@ -218,6 +249,26 @@ static const struct rhashtable_params ms_channel_params = {
 	.head_offset = offsetof(struct ms_channel, node),
 	.hashfn = ms_channel_hash,
 	.obj_cmpfn = ms_channel_cmp,
+};
+
+static inline int ms_watch_cmp(struct rhashtable_compare_arg *arg,
+			       const void *obj)
+{
+	return *(const u32 *)arg->key != ((const struct ms_watch *)obj)->id;
+}
+
+/*
+ * Most slots have few watches: start with the smallest table (64 buckets
+ * is the default), and give the memory back when files stop waiting.
+ */
+static const struct rhashtable_params ms_watch_params = {
+	.nelem_hint = 3,
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct ms_watch, id),
+	.head_offset = offsetof(struct ms_watch, node),
+	.hashfn = ms_channel_hash,
+	.obj_cmpfn = ms_watch_cmp,
+	.automatic_shrinking = true,
 };
 
 /* Slots by minor number. */
@@ -455,6 +506,13 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * @size: the most bytes the caller can take
  * @gen: set to the generation of the message copied
  *
+ * The first copy takes no lock. If a writer changed the channel during
+ * it, the second copy holds the channel's lock (as read_seqbegin_or_lock()
+ * does), so that a continuous stream of writers cannot make the reader
+ * retry forever. A channel that a larger one replaced meanwhile is looked
+ * up again: the replacement is in the table before the old one is marked
+ * dead, and a channel is replaced at most a few times as it grows.
+ *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
@@ -463,21 +521,33 @@ static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size,
 {
 	struct ms_channel *chan;
 	unsigned int seq;
+	bool dead;
 	int len;
 
 	rcu_read_lock();
+lookup:
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	if (!chan) {
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
 	}
-	do {
-		seq = read_seqbegin(&chan->lock);
-		len = READ_ONCE(chan->len);
-		*gen = READ_ONCE(chan->gen);
-		if (len <= size)
+	seq = read_seqbegin(&chan->lock);
+	dead = READ_ONCE(chan->dead);
+	len = READ_ONCE(chan->len);
+	*gen = READ_ONCE(chan->gen);
+	if (!dead && len <= size)
+		memcpy(msg, chan->data, len);
+	if (read_seqretry(&chan->lock, seq)) {
+		read_seqlock_excl(&chan->lock);
+		dead = chan->dead;
+		len = chan->len;
+		*gen = chan->gen;
+		if (!dead && len <= size)
 			memcpy(msg, chan->data, len);
-	} while (read_seqretry(&chan->lock, seq));
+		read_sequnlock_excl(&chan->lock);
+	}
+	if (dead)
+		goto lookup;
 	rcu_read_unlock();
 
 	return len <= size ? len : -ENOSPC;
@@ -504,32 +574,31 @@ static u32 ms_channel_gen(struct ms_slot *slot, u32 id)
 }
 
 /**
- * ms_waitq() - the queue of ms_waiters[] for a channel
+ * ms_channel_notify() - wake the files waiting on a channel that was written
  * @slot: the slot
  * @id: channel id
  *
- * Return: the queue; other channels may share it.
- */
-static struct wait_queue_head *ms_waitq(struct ms_slot *slot, u32 id)
-{
-	return &ms_waiters[hash_32(hash_ptr(slot, 32) ^ id, MS_WAITERS_BITS)];
-}
-
-/**
- * ms_channel_notify() - wake the files watching a channel that was written
- * @slot: the slot
- * @id: channel id
- *
- * Costs a memory barrier and a look at one queue when no one waits.
+ * Looks at the watch of this channel only: files waiting on other
+ * channels cost nothing here. With no file waiting on the slot it costs a
+ * memory barrier and a load.
  */
 static void ms_channel_notify(struct ms_slot *slot, u32 id)
 {
-	struct wait_queue_head *wq = ms_waitq(slot, id);
-	struct ms_wake_key key = { .slot = slot, .id = id };
+	struct ms_watch *watch;
 
-	/* Pairs with the barrier in ms_poll(): see the watcher or be seen. */
-	if (wq_has_sleeper(wq))
-		__wake_up(wq, TASK_NORMAL, 0, &key);
+	/*
+	 * Pairs with smp_mb() in ms_poll(): either the poll sees the new
+	 * generation, or this sees the watch and the entry on its queue.
+	 */
+	smp_mb();
+	if (!atomic_read(&slot->nwatches))
+		return;
+	rcu_read_lock();
+	watch = rhashtable_lookup(&slot->watches, &id, ms_watch_params);
+	/* Ordered after the message's store by the smp_mb() above. */
+	if (watch && waitqueue_active(&watch->wq))
+		__wake_up(&watch->wq, TASK_NORMAL, 0, NULL);
+	rcu_read_unlock();
 }
 
 /**
@@ -537,39 +606,197 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
  * @wq_entry: the entry, ms_file.watcher
  * @mode: unused
  * @sync: unused
- * @key: the struct ms_wake_key of the write
+ * @key: unused
  *
- * Context: the queue's lock is held, so @watched is stable.
+ * The entry is on the queue of its file's channel only, so every call is
+ * for a write to that channel.
+ *
  * Return: 0: never counts as an exclusive wake-up.
  */
 static int ms_file_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
 			int sync, void *key)
 {
 	struct ms_file *mf = container_of(wq_entry, struct ms_file, watcher);
-	const struct ms_wake_key *wk = key;
 
-	if (wk->slot == mf->slot && wk->id == mf->watched)
+	if (wq_has_sleeper(&mf->pollers))
 		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
 	return 0;
 }
 
 /**
- * ms_file_watch() - put a file's watcher on the queue of a channel
- * @mf: the file
- * @id: the channel; 0 takes the watcher off every queue
+ * ms_watch_get() - find or create the watch of a channel, and use it
+ * @slot: the slot
+ * @id: channel id, not 0
+ *
+ * Context: @slot->watch_lock is held.
+ * Return: the watch, with one more user, or an ERR_PTR() if it could not
+ * be created.
  */
-static void ms_file_watch(struct ms_file *mf, u32 id)
+static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
 {
-	spin_lock(&mf->watch_lock);
-	if (mf->watched != id) {
-		if (mf->watched)
-			remove_wait_queue(ms_waitq(mf->slot, mf->watched),
-					  &mf->watcher);
-		mf->watched = id;
-		if (id)
-			add_wait_queue(ms_waitq(mf->slot, id), &mf->watcher);
+	struct ms_watch *watch;
+	int err;
+
+	watch = rhashtable_lookup_fast(&slot->watches, &id, ms_watch_params);
+	if (watch) {
+		watch->users++;
+		return watch;
 	}
-	spin_unlock(&mf->watch_lock);
+	watch = kmalloc(sizeof(*watch), GFP_KERNEL_ACCOUNT);
+	if (!watch)
+		return ERR_PTR(-ENOMEM);
+	watch->id = id;
+	watch->users = 1;
+	init_waitqueue_head(&watch->wq);
+	err = rhashtable_insert_fast(&slot->watches, &watch->node,
+				     ms_watch_params);
+	if (err) {
+		kfree(watch);
+		return ERR_PTR(err);
+	}
+	atomic_inc(&slot->nwatches);
+	return watch;
+}
+
+/**
+ * ms_watch_put() - stop using a watch; the last user removes it
+ * @slot: the slot
+ * @watch: the watch
+ *
+ * Context: @slot->watch_lock is held.
+ */
+static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
+{
+	if (--watch->users)
+		return;
+	rhashtable_remove_fast(&slot->watches, &watch->node, ms_watch_params);
+	atomic_dec(&slot->nwatches);
+	/* A writer may still have found it: free it after a grace period. */
+	kfree_rcu(watch, rcu);
+}
+
+/**
+ * ms_file_move() - put a file's watcher on the watch of a channel
+ * @mf: the file
+ * @id: the channel; 0 takes the watcher off any watch
+ *
+ * On failure the watcher is on no watch: never on another channel's.
+ *
+ * Context: @mf->watch_lock is held.
+ * Return: 0, or -ENOMEM (or another negative errno from the table) if the
+ * channel's watch could not be created.
+ */
+static int ms_file_move(struct ms_file *mf, u32 id)
+{
+	struct ms_slot *slot = mf->slot;
+	struct ms_watch *watch = NULL;
+	int err = 0;
+
+	if (mf->watch ? mf->watch->id == id : !id)
+		return 0;
+	mutex_lock(&slot->watch_lock);
+	if (id) {
+		watch = ms_watch_get(slot, id);
+		if (IS_ERR(watch)) {
+			err = PTR_ERR(watch);
+			watch = NULL;
+		}
+	}
+	if (mf->watch) {
+		remove_wait_queue(&mf->watch->wq, &mf->watcher);
+		ms_watch_put(slot, mf->watch);
+	}
+	mf->watch = watch;
+	if (watch)
+		add_wait_queue(&watch->wq, &mf->watcher);
+	mutex_unlock(&slot->watch_lock);
+	return err;
+}
+
+/**
+ * ms_file_watch() - make a polled file's watcher follow its channel
+ * @mf: the file
+ * @id: set to the file's channel, 0 if none is selected
+ *
+ * Return: 0, or a negative errno if the watcher could not be put on the
+ * channel's watch.
+ */
+static int ms_file_watch(struct ms_file *mf, u32 *id)
+{
+	int err;
+
+	mutex_lock(&mf->watch_lock);
+	mf->polled = true;
+	*id = mf->channel;
+	err = ms_file_move(mf, *id);
+	mutex_unlock(&mf->watch_lock);
+	return err;
+}
+
+/**
+ * ms_file_select() - make a channel the file's channel
+ * @mf: the file
+ * @id: the channel, not 0
+ *
+ * Starts a new selection, in which nothing has been read yet, and moves a
+ * polled file's watcher to the channel. If the watch cannot be created,
+ * the watcher is on none; the wake-up below makes the pollers poll again,
+ * and ms_poll() tries again or reports the error.
+ */
+static void ms_file_select(struct ms_file *mf, u32 id)
+{
+	u32 epoch;
+
+	mutex_lock(&mf->watch_lock);
+	WRITE_ONCE(mf->channel, id);
+	epoch = MS_MARK_EPOCH(atomic64_read(&mf->mark));
+	/* Pairs with the acquire in ms_file_begin_read(). */
+	atomic64_set_release(&mf->mark, MS_MARK(epoch + 1, 0));
+	if (mf->polled)
+		ms_file_move(mf, id);
+	mutex_unlock(&mf->watch_lock);
+
+	/* epoll polls again only when woken: let it see the new channel. */
+	if (wq_has_sleeper(&mf->pollers))
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * ms_file_begin_read() - the channel a read is for, and its selection
+ * @mf: the file
+ * @mark: set to the file's mark, to give to ms_file_mark_read()
+ *
+ * Return: the file's channel, 0 if none is selected.
+ */
+static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
+{
+	/* Pairs with the release in ms_file_select(). */
+	*mark = atomic64_read_acquire(&mf->mark);
+	return READ_ONCE(mf->channel);
+}
+
+/**
+ * ms_file_mark_read() - remember the generation a read returned
+ * @mf: the file
+ * @mark: what ms_file_begin_read() gave when the read began
+ * @gen: the generation of the message the read returned
+ *
+ * Records @gen only if no channel was selected since the read began: a
+ * read that returns after an ioctl() must not mark the new selection read.
+ * The compare-and-exchange makes the check and the store one step against
+ * ms_file_select(), which changes the selection count. If the read saw the
+ * old count with the new channel, the selection's store comes later and
+ * clears what this one stored.
+ */
+static void ms_file_mark_read(struct ms_file *mf, s64 mark, u32 gen)
+{
+	u32 epoch = MS_MARK_EPOCH(mark);
+	s64 old = mark;
+
+	do {
+		if (MS_MARK_EPOCH(old) != epoch || MS_MARK_GEN(old) == gen)
+			return;
+	} while (!atomic64_try_cmpxchg(&mf->mark, &old, MS_MARK(epoch, gen)));
 }
 
 /**
@@ -593,10 +820,14 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	slot = kzalloc_obj(*slot, GFP_KERNEL_ACCOUNT);
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&slot->watch_lock);
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
 	if (err)
 		goto free_slot;
 	spin_lock_init(&slot->create_lock);
+	err = rhashtable_init(&slot->watches, &ms_watch_params);
+	if (err)
+		goto destroy_channels;
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old) {
@@ -604,10 +835,13 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 		return slot;
 	}
 	err = xa_err(old);
+	rhashtable_destroy(&slot->watches);
 	rhashtable_destroy(&slot->channels);
 	kfree(slot);
 	return err ? ERR_PTR(err) : old;
 
+destroy_channels:
+	rhashtable_destroy(&slot->channels);
 free_slot:
 	kfree(slot);
 	return ERR_PTR(err);
@@ -626,6 +860,8 @@ static void ms_slots_destroy(void)
 	xa_for_each(&ms_slots, minor, slot) {
 		rhashtable_free_and_destroy(&slot->channels, ms_channel_free_fn,
 					    NULL);
+		/* Empty: every file, and so every watch, is gone. */
+		rhashtable_destroy(&slot->watches);
 		kfree(slot);
 		cond_resched();
 	}
@@ -652,7 +888,7 @@ static int ms_open(struct inode *inode, struct file *file)
 	if (!mf)
 		return -ENOMEM;
 	mf->slot = slot;
-	spin_lock_init(&mf->watch_lock);
+	mutex_init(&mf->watch_lock);
 	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
 	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;
@@ -671,7 +907,9 @@ static int ms_release(struct inode *inode, struct file *file)
 {
 	struct ms_file *mf = file->private_data;
 
-	ms_file_watch(mf, 0);
+	mutex_lock(&mf->watch_lock);
+	ms_file_move(mf, 0);
+	mutex_unlock(&mf->watch_lock);
 	kfree(mf);
 	return 0;
 }
@@ -697,13 +935,7 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
 	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;
-	WRITE_ONCE(mf->channel, arg);
-	WRITE_ONCE(mf->read_gen, 0);
-	if (READ_ONCE(mf->watched)) {
-		ms_file_watch(mf, arg);
-		/* epoll polls again only when woken: let it see the new channel. */
-		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
-	}
+	ms_file_select(mf, arg);
 	return 0;
 }
 
@@ -798,7 +1030,8 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct ms_file *mf = iocb->ki_filp->private_data;
-	u32 id = READ_ONCE(mf->channel);
+	s64 mark;
+	u32 id = ms_file_begin_read(mf, &mark);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	u32 gen;
@@ -816,7 +1049,7 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return len;
 	if (copy_to_iter(msg, len, to) != len)
 		return -EFAULT;
-	WRITE_ONCE(mf->read_gen, gen);
+	ms_file_mark_read(mf, mark, gen);
 	return len;
 }
 
@@ -825,26 +1058,48 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * @file: the file
  * @wait: the poll table
  *
- * Return: EPOLLERR if no channel is selected; else EPOLLOUT | EPOLLWRNORM,
- * plus EPOLLIN | EPOLLRDNORM if the channel holds a message written after
- * this file's last successful read of it (any message, if the file has not
- * read it since selecting the channel).
+ * Why every registration gets exactly the wake-ups of the file's current
+ * channel, whenever it was made and whatever runs at the same time:
+ *
+ *  - The poller joins @mf->pollers first, even with no channel selected,
+ *    so that an ioctl() can always reach it. From the first poll on, the
+ *    file is "polled", and its watcher entry sits on the watch of its
+ *    channel: ms_file_select() moves it whenever it selects a channel.
+ *  - Channel selection and the moves of the watcher happen under
+ *    @mf->watch_lock, and ms_file_watch() reads the channel under it, so
+ *    the watcher always ends on the channel selected last: a poll that
+ *    read the old channel cannot move the watcher back after an ioctl()
+ *    moved it, because it reads the channel and moves in one step.
+ *  - After its step a poll can still compute its answer for a channel an
+ *    ioctl() replaces at once; the ioctl() wakes the pollers after its
+ *    step, and epoll, select and poll then poll again.
+ *  - A write stores the message, then (full barrier) looks for the
+ *    watch; the poll puts its entry on the watch, then (full barrier)
+ *    reads the generation. One of the two sees the other, so either the
+ *    poll reports the message or the write wakes it.
+ *  - A read marks its message read only if no ioctl() came between its
+ *    start and its end (ms_file_mark_read()), so a read of the old channel
+ *    finishing late cannot hide the new channel's message.
+ *
+ * Return: EPOLLERR if no channel is selected or the channel's watch could
+ * not be created (out of memory); else EPOLLOUT | EPOLLWRNORM, plus
+ * EPOLLIN | EPOLLRDNORM if the channel holds a message written after this
+ * file's last successful read of it (any message, if the file has not read
+ * it since selecting the channel).
  */
 static __poll_t ms_poll(struct file *file, poll_table *wait)
 {
 	struct ms_file *mf = file->private_data;
-	u32 id = READ_ONCE(mf->channel);
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	u32 gen;
+	u32 id, gen;
 
-	if (!id)
-		return EPOLLERR;
-	ms_file_watch(mf, id);
 	poll_wait(file, &mf->pollers, wait);
-	/* Pairs with wq_has_sleeper() in ms_channel_notify(). */
+	if (ms_file_watch(mf, &id) || !id)
+		return EPOLLERR;
+	/* Pairs with smp_mb() in ms_channel_notify(). */
 	smp_mb();
 	gen = ms_channel_gen(mf->slot, id);
-	if (gen && gen != READ_ONCE(mf->read_gen))
+	if (gen && gen != MS_MARK_GEN(atomic64_read(&mf->mark)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
@@ -979,16 +1234,13 @@ static int ms_counters_create(void)
 static int __init ms_init(void)
 {
 	dev_t dev;
-	int ret, i;
+	int ret;
 
 	if (nodes > MS_MAX_NODES || mode > 0777) {
 		pr_err("nodes must be at most %d and mode at most 0777\n",
 		       MS_MAX_NODES);
 		return -EINVAL;
 	}
-	for (i = 0; i < ARRAY_SIZE(ms_waiters); i++)
-		init_waitqueue_head(&ms_waiters[i]);
-
 	ret = ms_counters_create();
 	if (ret) {
 		pr_err("cannot allocate the counters\n");

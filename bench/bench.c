@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench.c - `make bench`, run inside the VM: round trip, channel scaling,
- * reader/writer scaling, memory per channel, and a mixed load.
+ * reader/writer scaling, memory per channel, a mixed load, the cost of a
+ * write with many files waiting on other channels, and a reader's
+ * progress under continuous writers.
  *
  * Every comparison runs side by side in interleaved rounds (A B A B ...)
  * and quotes the median of the per-round ratios: absolute times under
@@ -12,6 +14,8 @@
 
 #include <mqueue.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "../tests/common.h"
@@ -493,10 +497,170 @@ static void bench_mixed(void)
 	goals_missed += torn != 0;
 }
 
+/* ---- 6. A write with 100 000 files waiting on other channels ---------- */
+
+#define WAITERS 100000u
+#define WAIT_IDLE_MINOR 255
+#define WAIT_BUSY_MINOR 1048575
+
+static int wait_fd;
+
+static double w_write(unsigned long n)
+{
+	char msg[MSG] = "waiters";
+	double t = now();
+
+	while (n--) {
+		if (write(wait_fd, msg, MSG) != MSG)
+			die("write");
+	}
+	return now() - t;
+}
+
+static void *epoll_sleeper(void *p)
+{
+	struct epoll_event ev;
+
+	/* Woken only when the benchmark writes the files' channels: never. */
+	epoll_wait(*(int *)p, &ev, 1, -1);
+	return NULL;
+}
+
+static void bench_waiters(void)
+{
+	struct rlimit rl = { WAITERS + 1000, WAITERS + 1000 };
+	double r[ROUNDS], ns[2] = { 0 };
+	int idle_fd, busy_fd, ep, *fds, i;
+	unsigned long n;
+	pthread_t th;
+	unsigned int k;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("setrlimit");
+	fds = malloc(WAITERS * sizeof(*fds));
+	ep = epoll_create1(0);
+	if (!fds || ep < 0)
+		die("malloc, epoll_create1");
+	/* Every file in the epoll set, each on its own channel (2, 3, ...). */
+	for (k = 0; k < WAITERS; k++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		fds[k] = must_open_chan(WAIT_BUSY_MINOR, k + 2);
+		ev.data.fd = fds[k];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[k], &ev) < 0)
+			die("epoll_ctl");
+	}
+	if (pthread_create(&th, NULL, epoll_sleeper, &ep))
+		die("pthread_create");
+	idle_fd = must_open_chan(WAIT_IDLE_MINOR, 1);
+	busy_fd = must_open_chan(WAIT_BUSY_MINOR, 1);
+	wait_fd = idle_fd;
+	n = calibrate(w_write, 0.1);
+	for (i = 0; i < ROUNDS; i++) {
+		double t_idle, t_busy;
+
+		wait_fd = idle_fd;
+		t_idle = w_write(n) / (double)n;
+		wait_fd = busy_fd;
+		t_busy = w_write(n) / (double)n;
+		ns[0] += t_idle * 1e9 / ROUNDS;
+		ns[1] += t_busy * 1e9 / ROUNDS;
+		r[i] = t_busy / t_idle;
+	}
+	printf("\n6. A write of 64 bytes while %u files wait in epoll on other channels of its slot\n",
+	       WAITERS);
+	printf("   %-32s %10.0f ns\n", "write, no file waiting", ns[0]);
+	printf("   %-32s %10.0f ns\n", "write, 100 000 files waiting", ns[1]);
+	goal("write_with_100k_waiters/none", median(r, ROUNDS), "<=", 1.1);
+	pthread_cancel(th);
+	pthread_join(th, NULL);
+	for (k = 0; k < WAITERS; k++)
+		close(fds[k]);
+	free(fds);
+	close(ep);
+	close(idle_fd);
+	close(busy_fd);
+}
+
+/* ---- 7. One reader against 2 continuous writers ------------------------ */
+
+#define STARVE_SECONDS 2.0
+
+struct hammer {
+	pthread_t th;
+	int fd;
+	volatile int *stop;
+};
+
+static void *hammer_main(void *p)
+{
+	struct hammer *h = p;
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(h->stop, __ATOMIC_RELAXED)) {
+		size_t len = 8 + i++ % 120;
+
+		memset(buf, (int)len, len);
+		if (write(h->fd, buf, len) != (ssize_t)len)
+			die("hammer write");
+	}
+	return NULL;
+}
+
+/* Reads per second of one reader of @fd for STARVE_SECONDS; torn ones counted. */
+static double reads_per_second(int fd, unsigned long *torn)
+{
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	unsigned long reads = 0;
+	double t = now(), end = t + STARVE_SECONDS;
+
+	while (now() < end) {
+		ssize_t n = read(fd, buf, sizeof(buf)), j;
+
+		if (n < 8)
+			++*torn;
+		for (j = 0; j < n; j++)
+			*torn += buf[j] != (unsigned char)n;
+		reads++;
+	}
+	return (double)reads / (now() - t);
+}
+
+static void bench_starve(void)
+{
+	volatile int stop = 0;
+	struct hammer h[2];
+	unsigned long torn = 0;
+	double alone, hammered;
+	int rfd = must_open_chan(7, 11), i;
+
+	if (write(rfd, "\x08\x08\x08\x08\x08\x08\x08\x08", 8) != 8)
+		die("seed");
+	alone = reads_per_second(rfd, &torn);
+	for (i = 0; i < 2; i++) {
+		h[i] = (struct hammer){ .fd = must_open_chan(7, 11), .stop = &stop };
+		if (pthread_create(&h[i].th, NULL, hammer_main, &h[i]))
+			die("pthread_create");
+	}
+	hammered = reads_per_second(rfd, &torn);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++) {
+		pthread_join(h[i].th, NULL);
+		close(h[i].fd);
+	}
+	close(rfd);
+	printf("\n7. One reader of a channel that 2 writers write without pause\n");
+	printf("   %-32s %10.0f reads/s\n", "reader alone", alone);
+	printf("   %-32s %10.0f reads/s (%lu torn)\n", "reader with 2 writers", hammered, torn);
+	goal("reads_per_s_under_2_writers", hammered, ">=", 1);
+	goals_missed += torn != 0;
+}
+
 /* bench [SECTIONS]: e.g. "bench 13" runs sections 1 and 3; default all. */
 int main(int argc, char **argv)
 {
-	const char *only = argc > 1 ? argv[1] : "12345";
+	const char *only = argc > 1 ? argv[1] : "1234567";
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("message_slot benchmark: %ld CPUs\n", sysconf(_SC_NPROCESSORS_ONLN));
@@ -510,6 +674,10 @@ int main(int argc, char **argv)
 		bench_threads();
 	if (strchr(only, '5'))
 		bench_mixed();
+	if (strchr(only, '6'))
+		bench_waiters();
+	if (strchr(only, '7'))
+		bench_starve();
 	printf("\n%d goal(s) missed\n", goals_missed);
 	return goals_missed ? 1 : 0;
 }

@@ -40,6 +40,14 @@ static inline int debug_kernel(void)
 	return k && strcmp(k, "debug") == 0;
 }
 
+/* Whether it runs on a kernel with detectors (debug or KCSAN): slower. */
+static inline int detector_kernel(void)
+{
+	const char *k = getenv("MS_KERNEL");
+
+	return k && strcmp(k, "stock") != 0;
+}
+
 /* ---- The module and its nodes ----------------------------------------- */
 
 /* The major /proc/devices lists for the module, or -1 if it is not loaded. */

@@ -48,7 +48,7 @@ struct tally {
 static struct tally *tallies;	/* MAP_SHARED: one per worker */
 static volatile unsigned int *writers_left;
 
-static unsigned int scale = 1;	/* 3 under the debug kernel */
+static unsigned int scale = 1;	/* 3 under the debug and KCSAN kernels */
 
 static void writer_loop(int fd, uint32_t id, unsigned int writer, struct tally *t)
 {
@@ -106,7 +106,7 @@ static void reset_tallies(unsigned int writers)
 		writers_left = shm;
 		tallies = (struct tally *)((char *)shm + 64);
 	}
-	scale = debug_kernel() ? 3 : 1;
+	scale = detector_kernel() ? 3 : 1;
 	memset(tallies, 0, sizeof(*tallies) * (WRITERS + READERS));
 	*writers_left = writers;
 }

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/klog.h>
@@ -20,6 +21,7 @@
 
 #define CYCLES 5
 #define SLAB_CHANNELS 100000u
+#define SLAB_SLOTS 20000u
 
 /* 1 if the kernel log holds @needle. */
 static int klog_has(const char *needle)
@@ -137,6 +139,54 @@ static void test_slab(void)
 	after = slab_kb();
 	ok(after - before < 1024,
 	   "unloading gives it all back: slab %ld KiB before, %ld KiB after (limit +1024)",
+	   before, after);
+	is_int(module_load(""), 0, "reload");
+}
+
+/*
+ * Many slots, each opened once and polled on a channel (so that it also
+ * has a watch) through a node made for its minor: their memory must come
+ * back at unload, as the channels' does.
+ */
+static void test_slab_slots(void)
+{
+	const char *node = "/tmp/ms_slab_slot";
+	long before, full, after;
+	unsigned int i, bad = 0;
+
+	if (debug_kernel())
+		tap_skip_case("KASAN's quarantine holds freed objects; kmemleak checks for leaks instead");
+	reset_module();
+	is_int(module_unload(), 0, "unload before measuring the slab");
+	before = slab_kb();
+	is_int(module_load(""), 0, "load");
+	for (i = 0; i < SLAB_SLOTS; i++) {
+		struct pollfd pf = { .events = POLLIN };
+		int fd;
+
+		unlink(node);
+		if (mknod(node, S_IFCHR | 0600, makedev(MSG_SLOT_MAJOR, 1000 + i)) < 0) {
+			bad++;
+			continue;
+		}
+		fd = open(node, O_RDWR);
+		pf.fd = fd;
+		if (fd < 0 || ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)i + 1) < 0 ||
+		    poll(&pf, 1, 0) < 0)
+			bad++;
+		if (fd >= 0)
+			close(fd);
+	}
+	unlink(node);
+	full = slab_kb();
+	ok(bad == 0 && full - before > (long)SLAB_SLOTS / 4,
+	   "%u slots grow the slab by more than 256 bytes each (%ld KiB, %u failed)",
+	   SLAB_SLOTS, full - before, bad);
+	is_int(ms_counter("slots") >= (long)SLAB_SLOTS, 1, "the module counts them");
+	is_int(module_unload(), 0, "unload with %u slots", SLAB_SLOTS);
+	after = slab_kb();
+	ok(after - before < 1024,
+	   "unloading gives the slots' memory back: slab %ld KiB before, %ld KiB after (limit +1024)",
 	   before, after);
 	is_int(module_load(""), 0, "reload");
 }
@@ -461,6 +511,7 @@ TAP_MAIN(
 	TAP_CASE(test_refused_while_open, 60),
 	TAP_CASE(test_cycles, 120),
 	TAP_CASE(test_slab, 300),
+	TAP_CASE(test_slab_slots, 300),
 	TAP_CASE(test_major_param, 60),
 	TAP_CASE(test_counters_and_limit, 60),
 	TAP_CASE(test_create_race_at_limit, 300),

@@ -15,7 +15,7 @@
 # of scripts/kernels: 5.10, 6.1, 6.12, 7.2, built in that Debian release's
 # root with its compiler; default: the host's headers), MS_KERNEL=debug or
 # kcsan (the debug or the KCSAN kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
-# MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 12345),
+# MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 1234567),
 # SEED=N OPS=N (fuzz).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -81,7 +81,7 @@ PROGRAMS='$programs'
 TIMEOUT=$timeout_s
 ENV
 
-append="ms_mode=$mode ms_bench=${BENCH:-12345} ms_kernel=$kernel"
+append="ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$kernel"
 [ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
 # The debug kernels: catch code that relies on zeroed memory or touches
 # freed memory. KCSAN starts with the suite, not at boot: strict KCSAN

@@ -11,9 +11,11 @@
  * Data structures:
  *  - ms_slots: an xarray from minor number to struct ms_slot, filled on the
  *    first open of each minor and emptied only at module unload.
- *  - struct ms_slot: an rhashtable from channel id to struct ms_channel.
+ *  - struct ms_slot: an rhashtable from channel id to struct ms_channel,
+ *    and one from channel id to struct ms_watch (below).
  *  - struct ms_channel: the message bytes, inline, sized to the message
- *    (rounded up to the kmalloc bucket), guarded by a seqlock.
+ *    (rounded up to the kmalloc bucket, or the dedicated cache's object for
+ *    the largest size), guarded by a seqlock.
  *
  * Concurrency:
  *  - Readers find the channel under RCU and copy the message into a stack
@@ -43,6 +45,16 @@
  *    and channel, and its cost does not depend on files waiting on other
  *    channels. Selecting another channel moves the entry. See ms_poll()
  *    for why no wake-up is lost and no file is left on an old channel.
+ *
+ * Memory:
+ *  - Every allocation a user's call causes is GFP_KERNEL_ACCOUNT, charged
+ *    to the caller's memory cgroup; max_channels (per slot) and
+ *    max_total_channels (all slots) bound what users can make the module
+ *    hold. The counters in debugfs are per-CPU, so that writers on
+ *    different CPUs do not share a cache line for them.
+ *  - The device goes live as the last step of init that can fail; unload
+ *    walks every table iteratively and frees everything, after
+ *    rcu_barrier() for the channels still waiting for a grace period.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -279,8 +291,8 @@ static struct kmem_cache *ms_channel_cache;
 
 /**
  * ms_channel_alloc() - allocate a channel holding a message
- * @id: channel id
- * @msg: message bytes
+ * @id: the id the channel is looked up by, 1 to U32_MAX
+ * @msg: its first message, copied into the channel
  * @len: message length, 1 to MSG_SLOT_MAX_LEN
  *
  * The channel gets all the room of its allocation: a kmalloc bucket for
@@ -314,10 +326,7 @@ static struct ms_channel *ms_channel_alloc(u32 id, const u8 *msg, u8 len)
 	return chan;
 }
 
-/**
- * ms_channel_free() - free a channel no one can reach any more
- * @chan: the channel
- */
+/* Free a channel no one can reach any more, into the cache it came from. */
 static void ms_channel_free(struct ms_channel *chan)
 {
 	if (chan->cap == MSG_SLOT_MAX_LEN)
@@ -344,7 +353,7 @@ static inline u32 ms_next_gen(u32 gen)
 
 /**
  * ms_channel_create() - publish a new channel, within the limits
- * @slot: the slot
+ * @slot: the slot whose table takes @fresh, and whose limit is checked
  * @fresh: the channel, holding its first message
  *
  * Creators of one slot take its lock, look again and count under it, so
@@ -399,10 +408,10 @@ unlock:
 
 /**
  * ms_channel_commit() - store a message, in place or as a new channel
- * @slot: the slot
- * @id: channel id
- * @msg: message bytes
- * @len: message length
+ * @slot: the slot whose table is searched and changed
+ * @id: the channel the message is for
+ * @msg: the message, already in kernel memory
+ * @len: its length, 1 to MSG_SLOT_MAX_LEN
  * @fresh: a channel already holding @msg, or NULL
  *
  * Overwrites the channel in place if it exists and has room. Otherwise
@@ -456,8 +465,8 @@ static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
 
 /**
  * ms_channel_store() - make a message the last message of a channel
- * @slot: the slot
- * @id: channel id
+ * @slot: the slot of the writing file
+ * @id: the file's channel, created here on its first message
  * @msg: message bytes, in kernel memory
  * @len: message length, 1 to MSG_SLOT_MAX_LEN
  *
@@ -500,8 +509,8 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 
 /**
  * ms_channel_load() - copy the last message of a channel
- * @slot: the slot
- * @id: channel id
+ * @slot: the slot of the reading file
+ * @id: the file's channel, which may have no message yet
  * @msg: destination, MSG_SLOT_MAX_LEN bytes of kernel memory
  * @size: the most bytes the caller can take
  * @gen: set to the generation of the message copied
@@ -555,8 +564,8 @@ lookup:
 
 /**
  * ms_channel_gen() - the generation of a channel's message
- * @slot: the slot
- * @id: channel id
+ * @slot: the slot of the polling file
+ * @id: the file's channel, which may have no message yet
  *
  * Return: the generation, or 0 if the channel has no message.
  */
@@ -575,8 +584,8 @@ static u32 ms_channel_gen(struct ms_slot *slot, u32 id)
 
 /**
  * ms_channel_notify() - wake the files waiting on a channel that was written
- * @slot: the slot
- * @id: channel id
+ * @slot: the slot the message was written to
+ * @id: the channel it was written to: only its watch is woken
  *
  * Looks at the watch of this channel only: files waiting on other
  * channels cost nothing here. With no file waiting on the slot it costs a
@@ -603,10 +612,10 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
 
 /**
  * ms_file_wake() - the wake function of a file's watcher entry
- * @wq_entry: the entry, ms_file.watcher
- * @mode: unused
- * @sync: unused
- * @key: unused
+ * @wq_entry: ms_file.watcher, queued on the watch of the file's channel
+ * @mode: unused: a watcher wakes its file's pollers itself
+ * @sync: unused, as @mode
+ * @key: unused: the queue belongs to one channel only
  *
  * The entry is on the queue of its file's channel only, so every call is
  * for a write to that channel.
@@ -625,8 +634,8 @@ static int ms_file_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
 
 /**
  * ms_watch_get() - find or create the watch of a channel, and use it
- * @slot: the slot
- * @id: channel id, not 0
+ * @slot: the slot whose table of watches holds it
+ * @id: the channel a file is about to wait on, not 0
  *
  * Context: @slot->watch_lock is held.
  * Return: the watch, with one more user, or an ERR_PTR() if it could not
@@ -660,8 +669,8 @@ static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
 
 /**
  * ms_watch_put() - stop using a watch; the last user removes it
- * @slot: the slot
- * @watch: the watch
+ * @slot: the slot whose table of watches holds @watch
+ * @watch: a watch ms_watch_get() gave; not to be used after this
  *
  * Context: @slot->watch_lock is held.
  */
@@ -677,7 +686,7 @@ static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
 
 /**
  * ms_file_move() - put a file's watcher on the watch of a channel
- * @mf: the file
+ * @mf: the file, whose watch_lock the caller holds
  * @id: the channel; 0 takes the watcher off any watch
  *
  * On failure the watcher is on no watch: never on another channel's.
@@ -715,7 +724,7 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 
 /**
  * ms_file_watch() - make a polled file's watcher follow its channel
- * @mf: the file
+ * @mf: a file being polled
  * @id: set to the file's channel, 0 if none is selected
  *
  * Return: 0, or a negative errno if the watcher could not be put on the
@@ -735,7 +744,7 @@ static int ms_file_watch(struct ms_file *mf, u32 *id)
 
 /**
  * ms_file_select() - make a channel the file's channel
- * @mf: the file
+ * @mf: the file ioctl() was called on
  * @id: the channel, not 0
  *
  * Starts a new selection, in which nothing has been read yet, and moves a
@@ -763,7 +772,7 @@ static void ms_file_select(struct ms_file *mf, u32 id)
 
 /**
  * ms_file_begin_read() - the channel a read is for, and its selection
- * @mf: the file
+ * @mf: the file read() was called on
  * @mark: set to the file's mark, to give to ms_file_mark_read()
  *
  * Return: the file's channel, 0 if none is selected.
@@ -777,7 +786,7 @@ static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
 
 /**
  * ms_file_mark_read() - remember the generation a read returned
- * @mf: the file
+ * @mf: the file the read was on
  * @mark: what ms_file_begin_read() gave when the read began
  * @gen: the generation of the message the read returned
  *
@@ -801,7 +810,7 @@ static void ms_file_mark_read(struct ms_file *mf, s64 mark, u32 gen)
 
 /**
  * ms_slot_get() - find the slot of a minor number, creating it if needed
- * @minor: the minor number
+ * @minor: the minor number of the node being opened
  *
  * Processes racing on the first open of a minor create one slot: the
  * first to store its slot wins, the others free theirs and use it.
@@ -870,8 +879,8 @@ static void ms_slots_destroy(void)
 
 /**
  * ms_open() - open a slot, creating it on the first open of its minor
- * @inode: the device inode
- * @file: the new file
+ * @inode: the node's inode, which gives the minor number
+ * @file: the new file, which gets its state in private_data
  *
  * Return: 0, or -ENOMEM.
  */
@@ -916,7 +925,7 @@ static int ms_release(struct inode *inode, struct file *file)
 
 /**
  * ms_ioctl() - select the channel of an open file
- * @file: the file
+ * @file: the file whose channel changes
  * @cmd: MSG_SLOT_CHANNEL, or MSG_SLOT_CHANNEL_LONG with the same meaning
  * @arg: the channel id, 1 to 4294967295
  *
@@ -1055,8 +1064,8 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 /**
  * ms_poll() - is there a message this file has not read?
- * @file: the file
- * @wait: the poll table
+ * @file: the file being polled, with or without a channel
+ * @wait: poll's or epoll's table: where the file's pollers queue
  *
  * Why every registration gets exactly the wake-ups of the file's current
  * channel, whenever it was made and whatever runs at the same time:
@@ -1118,8 +1127,8 @@ static const struct file_operations ms_fops = {
 
 /**
  * ms_devnode() - the mode of the nodes the module makes
- * @dev: the device
- * @m: where the mode goes
+ * @dev: a node made by nodes=; all get the same mode
+ * @m: set to the mode= parameter, if not NULL
  *
  * Return: NULL: the node's name is the device's.
  */

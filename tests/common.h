@@ -170,22 +170,28 @@ static inline int module_unload(void)
 	return (int)syscall(SYS_delete_module, MS_MODULE_NAME, O_NONBLOCK);
 }
 
-/* A counter in /sys/kernel/debug/message_slot/; -1 if it cannot be read. */
-static inline long ms_counter(const char *name)
+/* The number at the start of the file @path; -1 if it cannot be read. */
+static inline long read_long(const char *path)
 {
-	char path[128];
 	long val = -1;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s",
-		 MSG_SLOT_DEVICE_NAME, name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%ld", &val) != 1)
 		val = -1;
 	fclose(f);
 	return val;
+}
+
+/* A counter in /sys/kernel/debug/message_slot/; -1 if it cannot be read. */
+static inline long ms_counter(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s",
+		 MSG_SLOT_DEVICE_NAME, name);
+	return read_long(path);
 }
 
 /* The value of @key (e.g. "Slab:") in /proc/meminfo, in KiB; -1 if absent. */

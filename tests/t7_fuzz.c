@@ -125,8 +125,14 @@ static void setup_failslab(void)
 static unsigned char *area;	/* 2 mapped pages, then a hole */
 static long page;
 
-/* Pick a buffer: its address and what the model knows of it. */
-static unsigned char *pick_buf(struct model_buf *b, char *kind)
+/*
+ * Pick a buffer ending at most at @hole, an unmapped page: NULL, in the
+ * hole, half-mapped (up to @max_half bytes before the hole), or mapped (at
+ * @start plus up to @spread, with @mapped bytes readable). Its address,
+ * and what the model knows of it in @b.
+ */
+static unsigned char *pick_in(unsigned char *start, unsigned char *hole, unsigned int max_half,
+			      size_t mapped, unsigned int spread, struct model_buf *b, char *kind)
 {
 	unsigned int r = rnd(100);
 
@@ -140,18 +146,24 @@ static unsigned char *pick_buf(struct model_buf *b, char *kind)
 	if (r < 6) {
 		b->mapped = 0;
 		*kind = 'U';
-		return area + 2 * page;
+		return hole;
 	}
 	if (r < 16) {
-		size_t k = 1 + rnd(300);
+		size_t k = 1 + rnd(max_half);
 
 		b->mapped = k;
 		*kind = 'H';
-		return area + 2 * page - k;
+		return hole - k;
 	}
-	b->mapped = (size_t)page;
+	b->mapped = mapped;
 	*kind = 'M';
-	return area + rnd((unsigned int)page);
+	return start + rnd(spread);
+}
+
+/* A buffer for read or write: in area. */
+static unsigned char *pick_buf(struct model_buf *b, char *kind)
+{
+	return pick_in(area, area + 2 * page, 300, (size_t)page, (unsigned int)page, b, kind);
 }
 
 /*
@@ -160,33 +172,12 @@ static unsigned char *pick_buf(struct model_buf *b, char *kind)
  */
 static unsigned char *seg_area;
 
+/* Segment @i of a vector, of @len bytes if it is mapped. */
 static unsigned char *pick_seg(int i, size_t len, struct model_buf *b, char *kind)
 {
 	unsigned char *region = seg_area + 2 * page * i;
-	unsigned int r = rnd(100);
 
-	b->is_null = 0;
-	if (r < 3) {
-		b->is_null = 1;
-		b->mapped = 0;
-		*kind = 'N';
-		return NULL;
-	}
-	if (r < 6) {
-		b->mapped = 0;
-		*kind = 'U';
-		return region + page;
-	}
-	if (r < 16) {
-		size_t k = 1 + rnd(150);
-
-		b->mapped = k;
-		*kind = 'H';
-		return region + page - k;
-	}
-	b->mapped = len;
-	*kind = 'M';
-	return region + rnd((unsigned int)(page - 512));
+	return pick_in(region, region + page, 150, len, (unsigned int)(page - 512), b, kind);
 }
 
 /* ---- Files ------------------------------------------------------------------ */

@@ -64,6 +64,34 @@ static long slab_kb(void)
 	return meminfo_kb("Slab:");
 }
 
+/*
+ * The slab with the module unloaded, then the module loaded again (the
+ * case skips where freed memory is not given back at once).
+ */
+static long slab_before(void)
+{
+	long before;
+
+	if (debug_kernel())
+		tap_skip_case("KASAN's quarantine holds freed objects; kmemleak checks for leaks instead");
+	reset_module();
+	is_int(module_unload(), 0, "unload before measuring the slab");
+	before = slab_kb();
+	is_int(module_load(""), 0, "load");
+	return before;
+}
+
+/* After an unload: the slab is back to @before; then reload. */
+static void slab_given_back(long before, const char *what)
+{
+	long after = slab_kb();
+
+	ok(after - before < 1024,
+	   "unloading %s gives it all back: slab %ld KiB before, %ld KiB after (limit +1024)",
+	   what, before, after);
+	is_int(module_load(""), 0, "reload");
+}
+
 static void test_refused_while_open(void)
 {
 	unsigned char b[16];
@@ -113,16 +141,11 @@ static void test_cycles(void)
 static void test_slab(void)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN];
-	long before, full, after;
+	long before, full;
 	unsigned int i, bad = 0;
 	int fd;
 
-	if (debug_kernel())
-		tap_skip_case("KASAN's quarantine holds freed objects; kmemleak checks for leaks instead");
-	reset_module();
-	is_int(module_unload(), 0, "unload before measuring the slab");
-	before = slab_kb();
-	is_int(module_load(""), 0, "load");
+	before = slab_before();
 	fd = must_open_chan(2, 1);
 	for (i = 1; i <= SLAB_CHANNELS; i++) {
 		fill_msg(msg, sizeof(msg), i);
@@ -136,11 +159,7 @@ static void test_slab(void)
 	   "100000 channels of 128 bytes grow the slab by more than 12.5 MiB (%ld KiB, %u failed writes)",
 	   full - before, bad);
 	is_int(module_unload(), 0, "unload with 100000 channels");
-	after = slab_kb();
-	ok(after - before < 1024,
-	   "unloading gives it all back: slab %ld KiB before, %ld KiB after (limit +1024)",
-	   before, after);
-	is_int(module_load(""), 0, "reload");
+	slab_given_back(before, "100000 channels");
 }
 
 /*
@@ -151,15 +170,10 @@ static void test_slab(void)
 static void test_slab_slots(void)
 {
 	const char *node = "/tmp/ms_slab_slot";
-	long before, full, after;
+	long before, full;
 	unsigned int i, bad = 0;
 
-	if (debug_kernel())
-		tap_skip_case("KASAN's quarantine holds freed objects; kmemleak checks for leaks instead");
-	reset_module();
-	is_int(module_unload(), 0, "unload before measuring the slab");
-	before = slab_kb();
-	is_int(module_load(""), 0, "load");
+	before = slab_before();
 	for (i = 0; i < SLAB_SLOTS; i++) {
 		struct pollfd pf = { .events = POLLIN };
 		int fd;
@@ -184,11 +198,7 @@ static void test_slab_slots(void)
 	   SLAB_SLOTS, full - before, bad);
 	is_int(ms_counter("slots") >= (long)SLAB_SLOTS, 1, "the module counts them");
 	is_int(module_unload(), 0, "unload with %u slots", SLAB_SLOTS);
-	after = slab_kb();
-	ok(after - before < 1024,
-	   "unloading gives the slots' memory back: slab %ld KiB before, %ld KiB after (limit +1024)",
-	   before, after);
-	is_int(module_load(""), 0, "reload");
+	slab_given_back(before, "20000 polled slots");
 }
 
 static void test_major_param(void)
@@ -394,17 +404,9 @@ static void test_create_race_at_limit(void)
 static long module_param_value(const char *name)
 {
 	char path[128];
-	long val = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/module/" MS_MODULE_NAME "/parameters/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
+	return read_long(path);
 }
 
 /* max_total_channels bounds the channels of all slots together. */

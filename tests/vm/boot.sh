@@ -48,9 +48,10 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-kernel "$image" -initrd "$initrd" -append "$append" \
 	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
 qpid=$!
-# Show the guest's output as it comes, up to its kernel log.
-tail -n +1 -f --pid=$qpid "$logs/out.log" | tr -d '\r' |
-	awk '/^# dmesg begin/ { quiet = 1 } !quiet { print; fflush() }'
+# Show the guest's output as it comes (line by line: no buffering stage
+# between), up to its kernel log.
+tail -n +1 -f --pid=$qpid "$logs/out.log" |
+	awk '{ sub(/\r$/, "") } /^# dmesg begin/ { quiet = 1 } !quiet { print; fflush() }'
 wait $qpid
 echo $? >"$logs/qemu.rc"
 set -e

@@ -966,8 +966,8 @@ static bool ms_iter_has_null(const struct iov_iter *iter)
 	const struct iovec *iov;
 	unsigned long i;
 
-	if (iter_is_ubuf(iter))
-		return !iter->ubuf;
+	if (ms_iter_is_ubuf(iter))
+		return !ms_iter_ubuf(iter);
 	if (!iter_is_iovec(iter))
 		return false;
 	iov = ms_iter_iov(iter);

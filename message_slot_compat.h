@@ -71,6 +71,18 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 #define MS_DEVNODE_CONST
 #endif
 
+/*
+ * 6.0: ITER_UBUF, a single user buffer with no iovec (iter_is_ubuf() and
+ * iter->ubuf). Before it, every user buffer came as an iovec.
+ */
+#if KERNEL_VERSION(6, 0, 0) <= LINUX_VERSION_CODE
+#define ms_iter_is_ubuf(iter) iter_is_ubuf(iter)
+#define ms_iter_ubuf(iter) ((iter)->ubuf)
+#else
+#define ms_iter_is_ubuf(iter) false
+#define ms_iter_ubuf(iter) NULL
+#endif
+
 /* 6.4: struct iov_iter's iov became __iov, read through iter_iov(). */
 #if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
 #define ms_iter_iov(iter) iter_iov(iter)

@@ -265,6 +265,56 @@ static inline int sc_check(const unsigned char *m, long n, uint32_t channel,
 	return memcmp(want, m, (size_t)n) ? -1 : 0;
 }
 
+/* ---- Sleepers ------------------------------------------------------------- */
+
+/* The first line of /proc/@pid/task/@tid/@file, "" if it cannot be read. */
+static inline void read_task_file(pid_t pid, pid_t tid, const char *file, char *buf,
+				  size_t size)
+{
+	char path[96];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * Is thread @tid of @pid asleep in a poll-family system call? Its wchan
+ * says so where the kernel can tell (x86 before 5.16 walks frame pointers
+ * for it, which Debian's ORC-unwinder kernels lack, so there wchan is
+ * always "0"); else it sleeps (state S) inside poll, select, ppoll,
+ * pselect6 or epoll_wait.
+ */
+static inline int task_polling(pid_t pid, pid_t tid)
+{
+	static const long nrs[] = { SYS_poll, SYS_select, SYS_ppoll, SYS_pselect6,
+				    SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2 };
+	char buf[256], *state;
+	size_t i;
+	long nr;
+
+	read_task_file(pid, tid, "wchan", buf, sizeof(buf));
+	if (strstr(buf, "poll") || strstr(buf, "select"))
+		return 1;
+	read_task_file(pid, tid, "stat", buf, sizeof(buf));
+	state = strrchr(buf, ')');
+	if (!state || state[1] != ' ' || state[2] != 'S')
+		return 0;
+	read_task_file(pid, tid, "syscall", buf, sizeof(buf));
+	if (sscanf(buf, "%ld", &nr) != 1)
+		return 0;
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nr == nrs[i])
+			return 1;
+	return 0;
+}
+
 /* ---- Child processes ------------------------------------------------------ */
 
 /* Wait for @pid: its exit code, or -1 if it did not exit normally. */

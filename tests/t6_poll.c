@@ -28,52 +28,6 @@ static int poll1(int fd, short events, int timeout_ms)
 	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
 }
 
-/* The first line of /proc/@pid/@file, "" if it cannot be read. */
-static void read_proc(pid_t pid, const char *file, char *buf, size_t size)
-{
-	char path[64];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(buf, 1, size - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/*
- * Is @pid asleep in a poll-family system call? Its wchan says so where the
- * kernel can tell (x86 before 5.16 walks frame pointers for it, which
- * Debian's ORC-unwinder kernels lack, so there wchan is always "0"); else
- * it sleeps (state S) inside poll, select, ppoll, pselect6 or epoll_wait.
- */
-static int is_polling(pid_t pid)
-{
-	static const long nrs[] = { SYS_poll, SYS_select, SYS_ppoll, SYS_pselect6,
-				    SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2 };
-	char buf[256], *state;
-	size_t i;
-	long nr;
-
-	read_proc(pid, "wchan", buf, sizeof(buf));
-	if (strstr(buf, "poll") || strstr(buf, "select"))
-		return 1;
-	read_proc(pid, "stat", buf, sizeof(buf));
-	state = strrchr(buf, ')');
-	if (!state || state[1] != ' ' || state[2] != 'S')
-		return 0;
-	read_proc(pid, "syscall", buf, sizeof(buf));
-	if (sscanf(buf, "%ld", &nr) != 1)
-		return 0;
-	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
-		if (nr == nrs[i])
-			return 1;
-	return 0;
-}
-
 /*
  * Spin (yielding) until @pid sleeps in a poll-family wait; gives up after
  * 5 seconds (times MS_TIME_SCALE), ending this child with 2 without
@@ -83,7 +37,7 @@ static void wait_until_polling(pid_t pid)
 {
 	time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
 
-	while (!is_polling(pid)) {
+	while (!task_polling(pid, pid)) {
 		if (time(NULL) > limit)
 			_exit(2);
 		sched_yield();

@@ -9,7 +9,7 @@
  *
  * Every wait gives up by itself within seconds; nothing waits on time
  * for synchronisation: threads meet at barriers, and a writer waits for
- * a poller by watching /proc/.../wchan.
+ * a poller by watching /proc (task_polling() in common.h).
  */
 #define _GNU_SOURCE
 
@@ -57,22 +57,6 @@ static int send_to(unsigned int minor, unsigned long id, const char *msg)
 }
 
 /* Whether task @tid of this process sleeps in a poll-family wait. */
-static int task_polling(pid_t pid, pid_t tid)
-{
-	char path[96], wchan[64];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)pid, (int)tid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(wchan, 1, sizeof(wchan) - 1, f);
-		fclose(f);
-	}
-	wchan[n] = '\0';
-	return strstr(wchan, "poll") || strstr(wchan, "select");
-}
-
 /*
  * Yield until task @tid sleeps in poll or epoll_wait, or *@done says it
  * returned; give up after GIVE_UP_MS. Returns 1 if it sleeps.

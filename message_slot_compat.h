@@ -79,8 +79,15 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 #define ms_iter_is_ubuf(iter) iter_is_ubuf(iter)
 #define ms_iter_ubuf(iter) ((iter)->ubuf)
 #else
-#define ms_iter_is_ubuf(iter) false
-#define ms_iter_ubuf(iter) NULL
+static inline bool ms_iter_is_ubuf(const struct iov_iter *iter)
+{
+	return false;
+}
+
+static inline void __user *ms_iter_ubuf(const struct iov_iter *iter)
+{
+	return NULL;
+}
 #endif
 
 /* 6.4: struct iov_iter's iov became __iov, read through iter_iov(). */

@@ -42,7 +42,9 @@ debug | kcsan)
 	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=$kernel exclude each other"
 	which=$kernel flavour=
 	work=$MS_ROOT/build/vm-$kernel
+	# KCSAN's watchpoints make its kernel the slowest of all.
 	timeout_s=${MS_TIMEOUT:-2400}
+	[ "$kernel" = kcsan ] && timeout_s=${MS_TIMEOUT:-3600}
 	;;
 *) fail "MS_KERNEL must be stock, debug or kcsan, not $kernel" ;;
 esac

@@ -11,6 +11,7 @@
 #                  fault injection, on a debug kernel built once
 #                  (FLAVOUR=kcsan: under lockdep and strict KCSAN, on a
 #                  second kernel built once)
+#                  (TESTS="t8_races ...": only those test programs)
 # make bench       speed and memory figures, measured in the VM
 # make fuzz        10 million random operations checked against a model
 #                  (SEED=N OPS=N to replay one)

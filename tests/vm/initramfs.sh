@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# initramfs.sh OUT.cpio MODULE.ko PROGDIR: the VM's whole root file system.
-# busybox, tests/vm/guest-init as /init, the module as /message_slot.ko,
-# the two programs in /bin, and in /tests every other program of PROGDIR
-# (built by make tests), the demo, and the list of tests in the order
-# tests/Makefile gives them.
+# initramfs.sh OUT.cpio MODULE.ko PROGDIR [TEST...]: the VM's whole root
+# file system. busybox, tests/vm/guest-init as /init, the module as
+# /message_slot.ko, the two programs in /bin, and in /tests every other
+# program of PROGDIR (built by make tests), the demo, and the list of tests
+# to run: the TESTs given, else every test in the order tests/Makefile
+# gives them.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-[ $# -eq 3 ] || fail "usage: initramfs.sh OUT.cpio MODULE.ko PROGDIR"
+[ $# -ge 3 ] || fail "usage: initramfs.sh OUT.cpio MODULE.ko PROGDIR [TEST...]"
 out=$1 module=$2 progs=$3
+shift 3
 need_packages busybox-static cpio
 
 rootfs=$(mktemp -d)
@@ -26,6 +28,10 @@ for p in "$progs"/*; do
 	esac
 done
 cp "$MS_ROOT/examples/demo" "$rootfs/tests/demo"
-make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests >"$rootfs/tests/list"
+if [ $# -gt 0 ]; then
+	echo "$@" >"$rootfs/tests/list"
+else
+	make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests >"$rootfs/tests/list"
+fi
 (cd "$rootfs" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"

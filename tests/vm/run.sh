@@ -16,6 +16,7 @@
 # root with its compiler; default: the host's headers), MS_KERNEL=debug or
 # kcsan (the debug or the KCSAN kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
 # MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 1234567),
+# TESTS="t4_concurrency t8_races" (test: only these programs),
 # SEED=N OPS=N (fuzz).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +51,20 @@ debug | kcsan)
 esac
 need_packages make gcc gcc-multilib libc6-dev
 
+programs=$(make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests)
+if [ -n "${TESTS:-}" ]; then
+	# A subset, in the suite's order, for chasing one failure.
+	for t in $TESTS; do
+		[[ " $programs " == *" $t "* ]] || fail "TESTS: no test $t; the tests are: $programs"
+	done
+	chosen=
+	for t in $programs; do
+		[[ " $TESTS " == *" $t "* ]] && chosen="$chosen $t"
+	done
+	programs=${chosen# }
+fi
+[ "$mode" = fuzz ] && programs=t7_fuzz
+
 fetched=$("$here/kernel.sh" "$which" $flavour) || exit 1
 eval "$fetched"
 logs=$work/logs
@@ -71,10 +86,9 @@ fi >"$logs/build.log" 2>&1 ||
 	}
 make -s --no-print-directory -C "$MS_ROOT" tests OUTPUT="$work/progs" >/dev/null ||
 	fail "building the test programs failed"
-"$here/initramfs.sh" "$work/initrd.cpio" "$work/module/message_slot.ko" "$work/progs"
 
-programs=$(make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests)
-[ "$mode" = fuzz ] && programs=t7_fuzz
+# shellcheck disable=SC2086 # one word a program
+"$here/initramfs.sh" "$work/initrd.cpio" "$work/module/message_slot.ko" "$work/progs" $programs
 cat >"$logs/run.env" <<ENV
 MODE=$mode
 KERNEL=$kernel

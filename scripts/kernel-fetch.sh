@@ -51,7 +51,7 @@ host_release=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 if [ "$host_release" = "$release" ] && [ "${MS_HOST_HEADERS:-1}" = 1 ] &&
 	dpkg-query -W -f='${Status}' "$headers_meta" 2>/dev/null | grep -q "install ok installed"; then
 	root=/
-	inroot() { "$@"; }
+	inroot() { (cd "$dl" && "$@"); }
 else
 	root=$("$here/buildroot.sh" "$release")
 	inroot() { MS_BIND=$dl "$here/buildroot.sh" "$release" run "$@"; }

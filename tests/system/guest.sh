@@ -125,7 +125,7 @@ case $stage in
 		sh -c 'cd /opt/ms-kernel && apt-get install -y --no-install-recommends ./*.deb'
 	echo "# apt install of the 6.12 kernel (initramfs and DKMS build included) took $(($(date +%s) - t0)) s"
 	grep -iE 'dkms|message_slot|Setting up linux-(image|headers)' /tmp/ms-check.out | sed 's/^/#   /'
-	new=$(cd /opt/ms-kernel && ls linux-image-6.12.*+deb12-amd64_*.deb | sed 's/^linux-image-\(.*\)_.*/\1/')
+	new=$(cd /opt/ms-kernel && ls linux-image-6.12.*+deb12-amd64_*.deb | sed 's/^linux-image-\([^_]*\)_.*/\1/')
 	show dkms status
 	ok "DKMS built and installed message_slot for $new" \
 		sh -c "dkms status | grep -E '^message_slot/[^,]+, $new, x86_64: installed'"

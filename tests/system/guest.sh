@@ -128,7 +128,7 @@ case $stage in
 	new=$(cd /opt/ms-kernel && ls linux-image-6.12.*+deb12-amd64_*.deb | sed 's/^linux-image-\([^_]*\)_.*/\1/')
 	show dkms status
 	ok "DKMS built and installed message_slot for $new" \
-		sh -c "dkms status | grep -E '^message_slot/[^,]+, $new, x86_64: installed'"
+		sh -c "dkms status | grep '^message_slot/' | grep -qF ', $new, x86_64: installed'"
 	mkdir -p "$share/boot"
 	cp "/boot/vmlinuz-$new" "$share/boot/vmlinuz"
 	cp "/boot/initrd.img-$new" "$share/boot/initrd"

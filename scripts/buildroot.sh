@@ -37,11 +37,7 @@ esac || fail "usage: $0 RELEASE [run CMD...]; RELEASE is one of: $releases"
 shift
 
 cache=$MS_CACHE
-# The host's own Debian archive, as its apt sources name it.
-mirror=${MS_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null |
-	grep -m1 '/debian/$')}
-mirror=${mirror%/}
-[ -n "$mirror" ] || fail "no Debian archive in the host's apt sources: set MS_MIRROR"
+mirror=$(ms_debian_mirror)
 packages="gcc make libc6-dev perl libelf-dev bc linux-headers-amd64"
 # The PREEMPT_RT kernels the suite boots: 6.12 (trixie) and 7.2 (sid).
 case $release in
@@ -72,15 +68,8 @@ make_root() {
 		--aptopt='Acquire::Check-Valid-Until "false"'
 		--aptopt='APT::Install-Recommends "false"'
 		--skip=cleanup/apt/lists)
-	# Bullseye's security updates (its newest kernel) live in another suite.
-	local sources=("deb $mirror $release main")
-	case $release in
-	bullseye | bookworm)
-		sources+=("deb $mirror $release-updates main"
-			"deb ${mirror%/debian}/debian-security $release-security main")
-		;;
-	trixie) sources+=("deb ${mirror%/debian}/debian-security $release-security main") ;;
-	esac
+	local sources
+	mapfile -t sources < <(ms_debian_sources "$mirror" "$release")
 	say "making the $release build root (once) in $dir"
 	if [ "$mode" = unshare ] && ! { command -v newuidmap >/dev/null &&
 		grep -q "^\($(id -un)\|$(id -u)\):" /etc/subuid 2>/dev/null; }; then

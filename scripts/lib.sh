@@ -6,7 +6,8 @@
 #   MS_CACHE    where fetched kernels, built kernels and tools are kept
 #               (MS_CACHE, else ~/.cache/message_slot)
 #   MS_SOURCE_TARBALL  Debian's kernel source tree (linux-source-6.1)
-# and defines say, fail, ms_make_var and need_packages.
+# and defines say, fail, ms_make_var, ms_debian_mirror, ms_debian_sources
+# and need_packages.
 
 MS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MS_CACHE=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
@@ -44,4 +45,28 @@ need_packages() {
 	# shellcheck disable=SC2086 # a list of package names
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 ||
 		fail "apt-get install$missing failed"
+}
+
+# ms_debian_mirror: Debian's archive, as the host's apt sources name it
+# (MS_MIRROR=URL overrides it).
+ms_debian_mirror() {
+	local mirror=${MS_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null |
+		grep -m1 '/debian/$')}
+	mirror=${mirror%/}
+	[ -n "$mirror" ] || fail "no Debian archive in the host's apt sources: set MS_MIRROR"
+	echo "$mirror"
+}
+
+# ms_debian_sources MIRROR RELEASE: the apt source lines of a release, one
+# a line: the release, its updates suite and its security suite (which
+# hold its newest kernel) where it has them.
+ms_debian_sources() {
+	local mirror=$1 release=$2
+	echo "deb $mirror $release main"
+	case $release in
+	bullseye | bookworm) echo "deb $mirror $release-updates main" ;;
+	esac
+	case $release in
+	bullseye | bookworm | trixie) echo "deb ${mirror%/debian}/debian-security $release-security main" ;;
+	esac
 }

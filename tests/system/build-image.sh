@@ -16,20 +16,18 @@
 # kernel and headers (fetched here, on the host: the VM has no network).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${MS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/message_slot}
+. "$here/../../scripts/lib.sh"
 key=$(cat "$here/build-image.sh" "$here/ms-stage.service" | sha256sum | cut -c1-16)
-dir=$cache/system-$key
-say() { echo "$*" >&2; }
+dir=$MS_CACHE/system-$key
 
 if [ -f "$dir/.ms-built" ]; then
 	echo "$dir"
 	exit 0
 fi
-[ "$(id -u)" -eq 0 ] || { say "build-image.sh: run as root (mmdebstrap, mke2fs -d)"; exit 1; }
-for p in mmdebstrap e2fsprogs qemu-utils; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2
-done
+[ "$(id -u)" -eq 0 ] || fail "run as root (mmdebstrap, mke2fs -d)"
+need_packages mmdebstrap e2fsprogs qemu-utils
+mirror=$(ms_debian_mirror)
+mapfile -t sources < <(ms_debian_sources "$mirror" bookworm)
 
 packages=(systemd systemd-sysv udev kmod dbus procps dkms
 	linux-image-amd64 linux-headers-amd64 initramfs-tools
@@ -37,7 +35,7 @@ packages=(systemd systemd-sysv udev kmod dbus procps dkms
 # The second kernel: Debian 12's 6.12, installed by the test, not here.
 second=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
 
-say "build-image.sh: building the system image in $dir (mmdebstrap, a few minutes)"
+say "building the system image in $dir (mmdebstrap, a few minutes)"
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
 root=$dir.tmp/root
@@ -55,10 +53,7 @@ mmdebstrap --variant=minbase --mode=root \
 	--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service systemd-firstboot.service' \
 	--customize-hook='rm -f "$1/etc/machine-id" && chroot "$1" systemd-machine-id-setup' \
 	--customize-hook='mkdir -p "$1/opt/ms-kernel" && chroot "$1" apt-get clean && chroot "$1" apt-get install -y -q --download-only '"${second[*]}"' && mv "$1"/var/cache/apt/archives/*.deb "$1/opt/ms-kernel/"' \
-	bookworm "$root" \
-	"deb http://deb.debian.org/debian bookworm main" \
-	"deb http://deb.debian.org/debian bookworm-updates main" \
-	"deb http://deb.debian.org/debian-security bookworm-security main" >&2
+	bookworm "$root" "${sources[@]}" >&2
 
 krel=$(basename "$(ls -d "$root"/lib/modules/*)")
 cp "$root/boot/vmlinuz-$krel" "$dir.tmp/vmlinuz"
@@ -70,5 +65,5 @@ rm -rf "$root"
 touch "$dir.tmp/.ms-built"
 rm -rf "$dir"
 mv "$dir.tmp" "$dir"
-say "build-image.sh: done: $dir ($krel)"
+say "done: $dir ($krel)"
 echo "$dir"

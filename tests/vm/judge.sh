@@ -45,7 +45,11 @@ fi
 if grep -q '^# guest done' "$out"; then
 	check OK guest_finished
 else
-	check FAIL guest_finished "qemu exit $qrc (124: killed after ${TIMEOUT}s)"
+	if [ "$qrc" = 124 ]; then
+		check FAIL guest_finished "killed after ${TIMEOUT}s, the VM's time limit"
+	else
+		check FAIL guest_finished "qemu exited ($qrc) before the guest finished: a panic, or a reboot"
+	fi
 fi
 
 if grep -q '^# rmmod: 0' "$out"; then

@@ -170,6 +170,26 @@ static inline int module_unload(void)
 	return (int)syscall(SYS_delete_module, MS_MODULE_NAME, O_NONBLOCK);
 }
 
+/* Write @text to the file @path at once; 0 or -1 with errno. */
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	if (n != (ssize_t)len) {
+		int err = n < 0 ? errno : EIO;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
 /* The number at the start of the file @path; -1 if it cannot be read. */
 static inline long read_long(const char *path)
 {

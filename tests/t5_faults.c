@@ -17,10 +17,16 @@
  */
 #define _GNU_SOURCE
 
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
 #include "common.h"
 
 #define FAIL_NTH "/proc/thread-self/fail-nth"
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
+#define MODPROBE "/proc/sys/kernel/modprobe"
 #define MAX_POINTS 200
 
 static int nth_fd = -1;
@@ -427,21 +433,82 @@ static int leaks_but_kernels(int *kernels)
 }
 
 /*
+ * What the init walk shares with its opener: the number of the load under
+ * way (0 between loads), whether the opener is inside an open, and for
+ * each load whether the opener opened the node while it was under way.
+ */
+#define MAX_LOADS 4096
+struct opener {
+	atomic_uint load;
+	atomic_int busy;
+	atomic_uchar opened[MAX_LOADS];
+};
+
+/*
+ * The opener: while a load is under way, opens @node again and again, and
+ * marks the load in which an open succeeded, if that load was under way
+ * from before the open to after it. Between loads it waits, so that no
+ * file of its own keeps the walk from unloading the module.
+ */
+static void opener_run(struct opener *op, const char *node)
+{
+	for (;;) {
+		unsigned int load;
+		int fd;
+
+		atomic_store(&op->busy, 1);
+		load = atomic_load(&op->load);
+		if (!load) {
+			atomic_store(&op->busy, 0);
+			sched_yield();
+			continue;
+		}
+		fd = open(node, O_RDWR);
+		if (fd >= 0) {
+			if (atomic_load(&op->load) == load && load < MAX_LOADS)
+				atomic_store(&op->opened[load], 1);
+			close(fd);
+		}
+		atomic_store(&op->busy, 0);
+	}
+}
+
+/* The walk's side: no load under way, and the opener out of any open. */
+static void opener_pause(struct opener *op)
+{
+	atomic_store(&op->load, 0);
+	while (atomic_load(&op->busy))
+		sched_yield();
+}
+
+/*
  * Every injectable call of a module load made to fail in turn, with
  * nodes=2 and a node made by hand beforehand: a failed load returns
  * ENOMEM or EFAULT and leaves nothing behind (the early node answers
  * ENXIO, as before the load), a load that survived its fault works, and
  * the walk reaches each step of ms_init() that can fail. Where load_module
  * itself failed first, the same holds trivially. Leaks are kmemleak's to
- * find.
+ * find. Meanwhile another process opens the node made by hand without
+ * pause: no open may succeed during a load that fails, as the device goes
+ * live only once nothing can fail any more (it does succeed during the
+ * loads that work, which shows that it would see a device live too early).
+ * request_module() is switched off for the walk (an empty
+ * /proc/sys/kernel/modprobe), so that an open of the node while the
+ * device is not live answers ENXIO at once instead of running modprobe.
  */
 static void test_init(void)
 {
 	const char *early = "/tmp/early_slot";
 	int seen[NR_INIT_STEPS] = { 0 };
 	struct walk w = { 0 };
-	unsigned int n, first, calls, pass, failed = 0;
+	unsigned int n, first, calls, pass, failed = 0, seq = 0;
+	unsigned int k, early_open = 0, live_open = 0, worked = 0;
 	int modfd, kmsg, kernels, early_step = 0;
+	static unsigned char load_failed[MAX_LOADS];
+	char modprobe[256] = "";
+	struct opener *op;
+	int mpfd;
+	pid_t child;
 	size_t i;
 
 	need_fault_injection();
@@ -464,6 +531,21 @@ static void test_init(void)
 	 */
 	calls = load_calls(modfd);
 	first = calls > INIT_WINDOW ? calls - INIT_WINDOW : 1;
+
+	mpfd = open(MODPROBE, O_RDONLY | O_CLOEXEC);
+	if (mpfd < 0 || read(mpfd, modprobe, sizeof(modprobe) - 1) <= 0 || close(mpfd) < 0 ||
+	    write_file(MODPROBE, "\n") < 0)
+		die("switch request_module() off");
+	op = mmap(NULL, sizeof(*op), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (op == MAP_FAILED)
+		die("mmap the opener's state");
+	child = fork();
+	if (child < 0)
+		die("fork the opener");
+	if (child == 0) {
+		opener_run(op, early);
+		_exit(0);
+	}
 	/*
 	 * A step of one allocation (cdev_add's) can fall between two points
 	 * when the count moves during a pass: walk again, up to INIT_PASSES
@@ -475,6 +557,9 @@ static void test_init(void)
 			long ret;
 			int err, hit, state;
 
+			if (++seq >= MAX_LOADS)
+				die("more than %d loads", MAX_LOADS);
+			atomic_store(&op->load, seq);
 			inject(n);
 			ret = syscall(SYS_finit_module, modfd, "nodes=2", 0);
 			err = errno;
@@ -485,9 +570,13 @@ static void test_init(void)
 				state = fd >= 0 && write(fd, "up", 2) == 2;
 				if (fd >= 0)
 					close(fd);
+				worked++;
+				opener_pause(op);
 				if (module_unload() < 0)
 					die("rmmod after load %u", n);
 			} else {
+				opener_pause(op);
+				load_failed[seq] = 1;
 				failed++;
 				state = nothing_left(early);
 				if (!state)
@@ -501,7 +590,26 @@ static void test_init(void)
 					early_step |= seen[i];
 		}
 	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	if (write_file(MODPROBE, modprobe) < 0)
+		die("switch request_module() back on");
+	for (k = 1; k <= seq; k++) {
+		if (!atomic_load(&op->opened[k]))
+			continue;
+		if (load_failed[k]) {
+			early_open++;
+			tap_diag("load %u of the walk failed, yet another process opened the node during it", k);
+		} else {
+			live_open++;
+		}
+	}
 	report("module load with nodes=2", &w);
+	ok(early_open == 0,
+	   "no open of the node succeeded during any of the %u loads that failed (%u did)",
+	   failed, early_open);
+	ok(live_open > 0, "the other process opened it during %u of the %u loads that worked",
+	   live_open, worked);
 	ok(first == 1 || !early_step,
 	   "the walk (calls %u to %u of a load making %u, %u passes) began before ms_init(): its first failure logged no init step",
 	   first, n - 1, calls, pass);

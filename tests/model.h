@@ -20,6 +20,12 @@
 
 #define MODEL_BUCKETS 4096
 
+/*
+ * Zeroed memory for the model: the includer defines it, returning the
+ * memory or ending the program (the fuzzer's keeps failslab away from it).
+ */
+static void *model_zalloc(size_t size);
+
 struct model_channel {
 	uint32_t id;
 	size_t len;
@@ -88,9 +94,7 @@ static inline long model_write(struct model_file *f, struct model_buf b,
 		return err;
 	c = model_find(f->slot, f->channel);
 	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			abort();
+		c = model_zalloc(sizeof(*c));
 		c->id = f->channel;
 		c->next = f->slot->buckets[c->id % MODEL_BUCKETS];
 		f->slot->buckets[c->id % MODEL_BUCKETS] = c;

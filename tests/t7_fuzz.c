@@ -99,6 +99,26 @@ static void inject_faults(int on)
 	injecting = on;
 }
 
+/*
+ * Zeroed memory for the model and the fuzzer's own state. The heap grows
+ * with brk() and mmap(), whose kernel allocations failslab fails too, so
+ * with faults on calloc() may return NULL: it is then asked again with
+ * them off. Out of memory for real, the program ends.
+ */
+static void *model_zalloc(size_t size)
+{
+	void *p = calloc(1, size);
+
+	if (!p && injecting) {
+		inject_faults(0);
+		p = calloc(1, size);
+		inject_faults(1);
+	}
+	if (!p)
+		abort();
+	return p;
+}
+
 /* Under the debug kernel: failslab for tasks that ask, 1 in 10. */
 static void setup_failslab(void)
 {
@@ -300,9 +320,7 @@ static void op_open(void)
 	}
 	files[e].fd = fd;
 	files[e].slot = slot;
-	files[e].mf = calloc(1, sizeof(*files[e].mf));
-	if (!files[e].mf)
-		abort();
+	files[e].mf = model_zalloc(sizeof(*files[e].mf));
 	files[e].mf->slot = mslots[slot];
 	files[e].mf->refs = 1;
 }
@@ -589,9 +607,7 @@ static void fuzz_one(uint64_t seed, unsigned long ops, unsigned int minor_base)
 			 minor_base + (unsigned int)i);
 		if (make_node(slot_paths[i], MSG_SLOT_MAJOR, minor_base + (unsigned int)i) < 0)
 			die("mknod %s", slot_paths[i]);
-		mslots[i] = calloc(1, sizeof(*mslots[i]));
-		if (!mslots[i])
-			abort();
+		mslots[i] = model_zalloc(sizeof(*mslots[i]));
 	}
 	for (i = 0; i < POOL; i++)
 		pool[i] = 1 + rnd(20);

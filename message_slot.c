@@ -370,6 +370,11 @@ static inline u32 ms_next_gen(u32 gen)
  */
 static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 {
+	/*
+	 * Read before the insert publishes @fresh: from then on a writer
+	 * may overwrite it in place, under its lock, not under ours.
+	 */
+	u8 len = fresh->len;
 	void *old;
 	int ret;
 
@@ -399,7 +404,7 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 	}
 	slot->nchannels++;
 	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
-	percpu_counter_add(&ms_counters[MS_BYTES], fresh->len);
+	percpu_counter_add(&ms_counters[MS_BYTES], len);
 	ret = 1;
 unlock:
 	spin_unlock(&slot->create_lock);

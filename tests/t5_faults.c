@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -478,12 +479,21 @@ static void opener_run(struct opener *op, const char *node)
 	}
 }
 
-/* The walk's side: no load under way, and the opener out of any open. */
+/*
+ * The walk's side: no load under way, and the opener out of any open. An
+ * open does not wait for anything: one still under way after 10 s is a
+ * hang, reported at once rather than at the case's time limit.
+ */
 static void opener_pause(struct opener *op)
 {
+	time_t start = time(NULL);
+
 	atomic_store(&op->load, 0);
-	while (atomic_load(&op->busy))
+	while (atomic_load(&op->busy)) {
+		if (time(NULL) - start > 10)
+			die("an open of the node has not returned for 10 s");
 		sched_yield();
+	}
 }
 
 /*

@@ -132,12 +132,9 @@ static void setup_failslab(void)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		FILE *f = fopen(knobs[i][0], "w");
-
-		if (!f || fputs(knobs[i][1], f) < 0 || fclose(f) != 0)
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		if (write_file(knobs[i][0], knobs[i][1]) < 0)
 			die("%s", knobs[i][0]);
-	}
 }
 
 /* ---- Buffers -------------------------------------------------------------- */

@@ -2,16 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # boot.sh IMAGE INITRD LOGDIR [KERNEL-ARGS...]: boot a throwaway VM with 2
-# vCPUs and no network, show what the guest prints as it comes, and keep
+# vCPUs (1 under MS_ACCEL=icount) and no network, show what the guest
+# prints as it comes, and keep
 #   LOGDIR/console.log  the kernel's console (first serial port)
 #   LOGDIR/out.log      what the guest's init printed (second serial port)
 #   LOGDIR/qemu.rc      QEMU's exit status (124: killed at the time limit)
 # The guest ends with reboot -f; QEMU is killed after MS_TIMEOUT seconds.
 #
 # Environment:
-#   MS_ACCEL=kvm|tcg   force hardware virtualisation or software emulation
+#   MS_ACCEL=kvm|tcg|icount
+#                      force hardware virtualisation or software emulation
 #                      (default: kvm when the CPU shows vmx/svm and /dev/kvm
-#                      is usable, else tcg)
+#                      is usable, else tcg); icount is emulation on one vCPU
+#                      whose clock counts 1 ns per guest instruction, so that
+#                      what the guest times is an instruction count, the same
+#                      on every run (the secondary CPU does not come up under
+#                      it, hence one)
 #   MS_CPU=MODEL       QEMU's -cpu under tcg (default max)
 #   MS_TIMEOUT=SECONDS the time limit (default 900)
 set -euo pipefail
@@ -32,19 +38,22 @@ fi
 case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
 tcg) accel_args=(-accel tcg -cpu "${MS_CPU:-max}") ;;
-*) fail "MS_ACCEL must be kvm or tcg, not $accel" ;;
+icount) accel_args=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu "${MS_CPU:-max}") ;;
+*) fail "MS_ACCEL must be kvm, tcg or icount, not $accel" ;;
 esac
 timeout_s=${MS_TIMEOUT:-900}
 # Without ACPI (the debug kernel) the guest finds the CPUs only as sockets.
+smp=2,sockets=2 ncpus=2
+[ "$accel" = icount ] && smp=1 ncpus=1
 append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 $*"
-say "booting $image with $accel (${accel_args[*]}), 2 vCPUs"
+say "booting $image with $accel (${accel_args[*]}), $ncpus vCPU(s)"
 
 mkdir -p "$logs"
 : >"$logs/console.log"
 : >"$logs/out.log"
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2,sockets=2 -nodefaults -display none -no-reboot -nic none \
+	-m 2048 -smp "$smp" -nodefaults -display none -no-reboot -nic none \
 	-kernel "$image" -initrd "$initrd" -append "$append" \
 	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
 qpid=$!

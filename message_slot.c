@@ -429,8 +429,9 @@ unlock:
  * new channel would pass max_channels or max_total_channels, or another
  * negative errno if the table could not take the new channel.
  */
-static int ms_channel_commit(struct ms_slot *slot, u32 id, const u8 *msg,
-			     u8 len, struct ms_channel *fresh)
+static __always_inline int ms_channel_commit(struct ms_slot *slot, u32 id,
+					     const u8 *msg, u8 len,
+					     struct ms_channel *fresh)
 {
 	struct ms_channel *chan;
 	int ret;
@@ -530,8 +531,8 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
-static int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg, size_t size,
-			   u32 *gen)
+static __always_inline int ms_channel_load(struct ms_slot *slot, u32 id,
+					   u8 *msg, size_t size, u32 *gen)
 {
 	struct ms_channel *chan;
 	unsigned int seq;
@@ -984,39 +985,38 @@ static bool ms_iter_has_null(const struct iov_iter *iter)
 }
 
 /**
- * ms_write_iter() - store a message as the last message of the file's channel
- * @iocb: the file and the position (0: a slot is a stream)
- * @from: the message, in user memory: one buffer, or a vector whose
- *        segments, concatenated, are the message
+ * ms_write_msg() - store a message as the last message of the file's channel
+ * @mf: the file written to
+ * @buf: the message in one user buffer (write()), or NULL if @from has it
+ * @from: the message as an iterator (the other writes), or NULL
+ * @count: the message length: @buf's count or what @from holds
  *
- * write(), writev(), pwritev2() with offset -1 and io_uring's WRITE and
- * WRITEV all come here, so that a vector is one message like a buffer.
- * The checks run in this order; a failed write stores nothing.
+ * Every write comes here, through ms_write() or ms_write_iter(), and the
+ * checks run in this order; a failed write stores nothing. ms_write()
+ * inlines it with @from a constant NULL, so that write() pays nothing for
+ * iterators.
  *
- * Return: the message length, or -ESPIPE (an explicit non-zero offset:
- * io_uring's; the VFS answers pwrite() itself), -EINVAL (no channel
- * selected), -EMSGSIZE (the length is 0 or over MSG_SLOT_MAX_LEN),
- * -EINVAL (a NULL buffer or segment), -EFAULT (not readable in full),
- * -ENOSPC (a new channel would pass a limit) or -ENOMEM.
+ * Return: the message length, or -EINVAL (no channel selected), -EMSGSIZE
+ * (the length is 0 or over MSG_SLOT_MAX_LEN), -EINVAL (a NULL buffer or
+ * segment), -EFAULT (not readable in full), -ENOSPC (a new channel would
+ * pass a limit) or -ENOMEM.
  */
-static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t ms_write_msg(struct ms_file *mf, const char __user *buf,
+			    struct iov_iter *from, size_t count)
 {
-	struct ms_file *mf = iocb->ki_filp->private_data;
 	u32 id = READ_ONCE(mf->channel);
-	size_t count = iov_iter_count(from);
 	/* Only the @count bytes copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	int ret;
 
-	if (iocb->ki_pos)
-		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_LEN)
 		return -EMSGSIZE;
-	if (ms_iter_has_null(from))
+	if (from ? ms_iter_has_null(from) : !buf)
 		return -EINVAL;
-	if (!copy_from_iter_full(msg, count, from))
+	if (from ? !copy_from_iter_full(msg, count, from) :
+		   copy_from_user(msg, buf, count))
 		return -EFAULT;
 
 	ret = ms_channel_store(mf->slot, id, msg, count);
@@ -1027,23 +1027,24 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /**
- * ms_read_iter() - copy the last message of the file's channel
- * @iocb: the file and the position (0: a slot is a stream)
- * @to: the destination, in user memory: one buffer, or a vector whose
- *      segments are filled in order
+ * ms_read_msg() - copy the last message of the file's channel
+ * @mf: the file read from
+ * @buf: the destination, one user buffer (read()), or NULL if @to is it
+ * @to: the destination as an iterator (the other reads), or NULL
+ * @size: the most bytes the destination takes
  *
- * read(), readv(), preadv2() with offset -1 and io_uring's READ and READV
- * all come here. The message stays in the channel. The checks run in
- * this order.
+ * Every read comes here, through ms_read() or ms_read_iter(); ms_read()
+ * inlines it as ms_write() does ms_write_msg(). The message stays in the
+ * channel. The checks run in this order.
  *
- * Return: the message length, or -ESPIPE (an explicit non-zero offset),
- * -EINVAL (no channel selected), -EINVAL (a NULL buffer or segment),
- * -EWOULDBLOCK (the channel has no message), -ENOSPC (the buffer holds
- * less than the message) or -EFAULT (not writable for the whole message).
+ * Return: the message length, or -EINVAL (no channel selected), -EINVAL
+ * (a NULL buffer or segment), -EWOULDBLOCK (the channel has no message),
+ * -ENOSPC (the destination holds less than the message) or -EFAULT (not
+ * writable for the whole message).
  */
-static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
+			   struct iov_iter *to, size_t size)
 {
-	struct ms_file *mf = iocb->ki_filp->private_data;
 	s64 mark;
 	u32 id = ms_file_begin_read(mf, &mark);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
@@ -1051,20 +1052,93 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	u32 gen;
 	int len;
 
-	if (iocb->ki_pos)
-		return -ESPIPE;
 	if (!id)
 		return -EINVAL;
-	if (ms_iter_has_null(to))
+	if (to ? ms_iter_has_null(to) : !buf)
 		return -EINVAL;
 
-	len = ms_channel_load(mf->slot, id, msg, iov_iter_count(to), &gen);
+	len = ms_channel_load(mf->slot, id, msg, size, &gen);
 	if (len < 0)
 		return len;
-	if (copy_to_iter(msg, len, to) != len)
+	if (to ? copy_to_iter(msg, len, to) != len :
+		 copy_to_user(buf, msg, len))
 		return -EFAULT;
 	ms_file_mark_read(mf, mark, gen);
 	return len;
+}
+
+/*
+ * The ways in. read() and write() have entry points of their own, as
+ * /dev/zero has (drivers/char/mem.c): the VFS calls .read and .write
+ * directly, while its iterator path (new_sync_read(), copy_to_iter())
+ * costs a write and read of 64 bytes about 230 instructions, 14% (see
+ * docs/performance.md). Vectored calls and io_uring use .read_iter and
+ * .write_iter when a driver has them, so a vector is still one message.
+ * __flatten makes ms_read() and ms_write() one function each, the table
+ * lookup included, which the compiler otherwise calls out of line.
+ */
+
+/**
+ * ms_write() - write(): the message in one buffer
+ * @file: the slot file
+ * @buf: the message, in user memory
+ * @count: its length
+ * @ppos: unused: a slot is a stream
+ *
+ * Return: as ms_write_msg().
+ */
+static ssize_t __flatten ms_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return ms_write_msg(file->private_data, buf, NULL, count);
+}
+
+/**
+ * ms_write_iter() - writev(), pwritev2() with offset -1, io_uring's writes
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @from: the message: a vector whose segments, concatenated, are the
+ *        message, or io_uring's buffer
+ *
+ * Return: -ESPIPE for an explicit non-zero offset (io_uring's: the VFS
+ * answers pwrite() and pwritev() itself), else as ms_write_msg().
+ */
+static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (iocb->ki_pos)
+		return -ESPIPE;
+	return ms_write_msg(iocb->ki_filp->private_data, NULL, from,
+			    iov_iter_count(from));
+}
+
+/**
+ * ms_read() - read(): the message into one buffer
+ * @file: the slot file
+ * @buf: the destination, in user memory
+ * @count: its size
+ * @ppos: unused: a slot is a stream
+ *
+ * Return: as ms_read_msg().
+ */
+static ssize_t __flatten ms_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	return ms_read_msg(file->private_data, buf, NULL, count);
+}
+
+/**
+ * ms_read_iter() - readv(), preadv2() with offset -1, io_uring's reads
+ * @iocb: the file and the position (0: a slot is a stream)
+ * @to: the destination: a vector whose segments are filled in order, or
+ *      io_uring's buffer
+ *
+ * Return: -ESPIPE for an explicit non-zero offset, else as ms_read_msg().
+ */
+static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (iocb->ki_pos)
+		return -ESPIPE;
+	return ms_read_msg(iocb->ki_filp->private_data, NULL, to,
+			   iov_iter_count(to));
 }
 
 /**
@@ -1122,6 +1196,8 @@ static const struct file_operations ms_fops = {
 	.owner = THIS_MODULE,
 	.open = ms_open,
 	.release = ms_release,
+	.read = ms_read,
+	.write = ms_write,
 	.read_iter = ms_read_iter,
 	.write_iter = ms_write_iter,
 	.poll = ms_poll,

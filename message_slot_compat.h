@@ -57,6 +57,14 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 })
 #endif
 
+/*
+ * 5.12: __flatten, the attribute that inlines every call of a function
+ * that can be. A macro: its absence tells.
+ */
+#ifndef __flatten
+#define __flatten __attribute__((flatten))
+#endif
+
 /* 6.4: class_create() lost its struct module argument. */
 #if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
 #define ms_class_create(name) class_create(name)

@@ -421,7 +421,8 @@ unlock:
  *
  * Overwrites the channel in place if it exists and has room. Otherwise
  * publishes @fresh, as a new channel or as the replacement of one too
- * small, if the caller allocated it.
+ * small, if the caller allocated it. Flattened, as ms_channel_load() is:
+ * see ms_write().
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
@@ -429,9 +430,9 @@ unlock:
  * new channel would pass max_channels or max_total_channels, or another
  * negative errno if the table could not take the new channel.
  */
-static __always_inline int ms_channel_commit(struct ms_slot *slot, u32 id,
-					     const u8 *msg, u8 len,
-					     struct ms_channel *fresh)
+static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
+				       const u8 *msg, u8 len,
+				       struct ms_channel *fresh)
 {
 	struct ms_channel *chan;
 	int ret;
@@ -527,12 +528,13 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * retry forever. A channel that a larger one replaced meanwhile is looked
  * up again: the replacement is in the table before the old one is marked
  * dead, and a channel is replaced at most a few times as it grows.
+ * Flattened, so that the lookup is inlined: see ms_read().
  *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
-static __always_inline int ms_channel_load(struct ms_slot *slot, u32 id,
-					   u8 *msg, size_t size, u32 *gen)
+static __flatten int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg,
+				     size_t size, u32 *gen)
 {
 	struct ms_channel *chan;
 	unsigned int seq;
@@ -1074,8 +1076,9 @@ static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
  * costs a write and read of 64 bytes about 230 instructions, 14% (see
  * docs/performance.md). Vectored calls and io_uring use .read_iter and
  * .write_iter when a driver has them, so a vector is still one message.
- * __flatten makes ms_read() and ms_write() one function each, the table
- * lookup included, which the compiler otherwise calls out of line.
+ * __flatten here and on ms_channel_commit() and ms_channel_load() makes
+ * each of read() and write() one function, the table lookup and its
+ * compare included, which the compiler otherwise calls out of line.
  */
 
 /**

@@ -8,6 +8,11 @@
  * unloaded. An open file selects its channel with ioctl(MSG_SLOT_CHANNEL),
  * then write() stores a whole message and read() returns the last one.
  *
+ * Ways in: read() and write() reach ms_read() and ms_write(); readv(),
+ * writev(), preadv2() and pwritev2() with offset -1 and io_uring reach
+ * ms_read_iter() and ms_write_iter(). Both pairs end in ms_read_msg() and
+ * ms_write_msg(), which own the contract's checks and their order.
+ *
  * Data structures:
  *  - ms_slots: an xarray from minor number to struct ms_slot, filled on the
  *    first open of each minor and emptied only at module unload.

@@ -18,7 +18,7 @@
 #                      what the guest times is an instruction count, the same
 #                      on every run (the secondary CPU does not come up under
 #                      it, hence one)
-#   MS_CPU=MODEL       QEMU's -cpu under tcg (default max)
+#   MS_CPU=MODEL       QEMU's -cpu under tcg and icount (default max)
 #   MS_TIMEOUT=SECONDS the time limit (default 900)
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -42,9 +42,8 @@ icount) accel_args=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu "${M
 *) fail "MS_ACCEL must be kvm, tcg or icount, not $accel" ;;
 esac
 timeout_s=${MS_TIMEOUT:-900}
-# Without ACPI (the debug kernel) the guest finds the CPUs only as sockets.
-smp=2,sockets=2 ncpus=2
-[ "$accel" = icount ] && smp=1 ncpus=1
+ncpus=2
+[ "$accel" = icount ] && ncpus=1
 append="console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 $*"
 say "booting $image with $accel (${accel_args[*]}), $ncpus vCPU(s)"
 
@@ -52,9 +51,10 @@ mkdir -p "$logs"
 : >"$logs/console.log"
 : >"$logs/out.log"
 set +e
+# Without ACPI (the debug kernel) the guest finds the CPUs only as sockets.
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp "$smp" -nodefaults -display none -no-reboot -nic none \
-	-kernel "$image" -initrd "$initrd" -append "$append" \
+	-m 2048 -smp "$ncpus,sockets=$ncpus" -nodefaults -display none \
+	-no-reboot -nic none -kernel "$image" -initrd "$initrd" -append "$append" \
 	-serial "file:$logs/console.log" -serial "file:$logs/out.log" &
 qpid=$!
 # Show the guest's output as it comes (line by line: no buffering stage

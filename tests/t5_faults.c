@@ -499,8 +499,8 @@ struct init_walk {
 	unsigned int seq;	/* loads so far */
 	unsigned int failed, worked;
 	unsigned int seen;	/* the init steps failed so far (mask) */
-	unsigned int first[NR_INIT_STEPS];	/* the first n that failed each */
-	unsigned int last[NR_INIT_STEPS];	/* and the last */
+	unsigned int first[NR_INIT_STEPS];	/* the lowest n that failed each */
+	unsigned int last[NR_INIT_STEPS];	/* and the highest */
 	unsigned char load_failed[MAX_LOADS];
 };
 
@@ -547,9 +547,10 @@ static unsigned int init_load(struct init_walk *iw, unsigned int n)
 	steps = klog_steps(iw->kmsg);
 	for (i = 0; i < NR_INIT_STEPS; i++)
 		if (steps & (1U << i)) {
-			if (!iw->first[i])
+			if (!iw->first[i] || n < iw->first[i])
 				iw->first[i] = n;
-			iw->last[i] = n;
+			if (n > iw->last[i])
+				iw->last[i] = n;
 		}
 	iw->seen |= steps;
 	return steps;
@@ -633,8 +634,8 @@ static void test_init(void)
 	 * register_chrdev_region()'s and cdev_add()'s, is jumped over by
 	 * about half the walks (CI once saw 4 walks in a row miss
 	 * cdev_add()). Each step the walk missed is aimed at instead: the
-	 * points from the first that failed the step before it to AIM_TAIL
-	 * past the last, walked again in order until the step fails. In
+	 * points from the lowest that failed the step before it to AIM_TAIL
+	 * past the highest, walked again in order until the step fails. In
 	 * order, because how far a load's count moves depends on what the
 	 * loads before it did: in random order, rounds of these points
 	 * took about 5 to meet register_chrdev_region(), in order 1 or 2.

@@ -499,8 +499,8 @@ struct init_walk {
 	unsigned int seq;	/* loads so far */
 	unsigned int failed, worked;
 	unsigned int seen;	/* the init steps failed so far (mask) */
-	unsigned int first[NR_INIT_STEPS];	/* the lowest n that failed each */
-	unsigned int last[NR_INIT_STEPS];	/* and the highest */
+	unsigned int lo[NR_INIT_STEPS];	/* the lowest n that failed each */
+	unsigned int hi[NR_INIT_STEPS];	/* and the highest */
 	unsigned char load_failed[MAX_LOADS];
 };
 
@@ -547,10 +547,10 @@ static unsigned int init_load(struct init_walk *iw, unsigned int n)
 	steps = klog_steps(iw->kmsg);
 	for (i = 0; i < NR_INIT_STEPS; i++)
 		if (steps & (1U << i)) {
-			if (!iw->first[i] || n < iw->first[i])
-				iw->first[i] = n;
-			if (n > iw->last[i])
-				iw->last[i] = n;
+			if (!iw->lo[i] || n < iw->lo[i])
+				iw->lo[i] = n;
+			if (n > iw->hi[i])
+				iw->hi[i] = n;
 		}
 	iw->seen |= steps;
 	return steps;
@@ -641,11 +641,11 @@ static void test_init(void)
 	 * took about 5 to meet register_chrdev_region(), in order 1 or 2.
 	 */
 	for (i = 1; i < NR_INIT_STEPS; i++) {
-		unsigned int want = 1U << i, from = iw.first[i - 1], to, round;
+		unsigned int want = 1U << i, from = iw.lo[i - 1], to, round;
 
 		if ((iw.seen & want) || !(iw.seen & (want >> 1)))
 			continue;
-		to = iw.last[i - 1] + AIM_TAIL;
+		to = iw.hi[i - 1] + AIM_TAIL;
 		for (round = 0; round < AIM_ROUNDS && !(iw.seen & want); round++)
 			for (n = from; n <= to && !(iw.seen & want); n++, aimed++)
 				init_load(&iw, n);

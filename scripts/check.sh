@@ -13,6 +13,7 @@
 #  - mandoc -T lint and groff -ww on the man pages; message_slot(4) against
 #    the contract (tests/man-contract.sh); debian/changelog's version
 #    against dkms.conf's
+#  - tests/vm/judge-test.sh: the VM verdict on made-up kernel reports
 # Ends with "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -121,6 +122,9 @@ groff_lint() {
 }
 check "groff -ww: the man pages" groff_lint
 check "message_slot(4) agrees with the contract (tests/man-contract.sh)" tests/man-contract.sh
+
+# The VM runs' verdict on kernel reports: which involve the module.
+check "judge.sh on made-up kernel reports (tests/vm/judge-test.sh)" tests/vm/judge-test.sh
 
 # The version's one home is dkms.conf; debian/changelog must say the same.
 version_agrees() {

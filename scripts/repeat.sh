@@ -17,7 +17,7 @@ shift 2
 [[ $runs =~ ^[1-9][0-9]*$ ]] || fail "N must be a whole number, not $runs"
 clone=$(mktemp -d "${TMPDIR:-/tmp}/ms-repeat.XXXXXX")
 git -C "$MS_ROOT" clone -q "$MS_ROOT" "$clone"
-say "make $target $* $runs times in $clone ($(git -C "$clone" log -1 --format=%h))"
+say "make $target${*:+ $*} $runs times in $clone ($(git -C "$clone" log -1 --format=%h))"
 passed=0
 failed=0
 for i in $(seq 1 "$runs"); do

@@ -5,8 +5,9 @@
  * Every minor number of the device is a slot; every slot holds any number
  * of channels, identified by a non-zero 32-bit id; every channel keeps the
  * last message written to it until it is overwritten or the module is
- * unloaded. An open file selects its channel with ioctl(MSG_SLOT_CHANNEL),
- * then write() stores a whole message and read() returns the last one.
+ * unloaded, or deleted with ioctl(MSG_SLOT_DELETE). An open file selects
+ * its channel with ioctl(MSG_SLOT_CHANNEL), then write() stores a whole
+ * message and read() returns the last one.
  *
  * Ways in: read() and write() reach ms_read() and ms_write(); readv(),
  * writev(), preadv2() and pwritev2() with offset -1 and io_uring reach
@@ -34,6 +35,13 @@
  *    into a new, larger channel that replaces the old one in the table;
  *    the old one is marked dead under its lock (so that no writer stores
  *    into it afterwards) and freed after an RCU grace period.
+ *  - Deleting a channel takes the slot's create_lock and the channel's
+ *    lock, removes it from the table and marks it dead: a writer that
+ *    finds it dead looks again and creates the channel anew, a reader
+ *    that finds it dead looks again and finds no message. It is freed
+ *    after an RCU grace period. A channel created later starts its
+ *    generations above the deleted one's (ms_slot.gen_floor), so that a
+ *    file that read the old message sees the new one as unread.
  *  - Writers creating channels in one slot take its create_lock, look
  *    again and count under it: writers racing to create the same channel
  *    insert it once (the others overwrite it in place), and a limit
@@ -120,7 +128,8 @@ MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write 
  * @gen: generation of the message: 1 for the first, one more per write
  * @len: length of the message in @data, 1 to MSG_SLOT_MAX_LEN
  * @cap: bytes available in @data; a longer message needs a new channel
- * @dead: set under @lock when a larger channel replaced this one
+ * @dead: set under @lock when a larger channel replaced this one, or when
+ *	it was deleted
  * @lock: orders writers; readers use its sequence count only
  * @rcu: defers freeing a replaced channel until readers are done
  * @data: the message bytes
@@ -165,6 +174,8 @@ struct ms_watch {
  * @create_lock: serialises the creation of channels in @channels
  * @nchannels: channels in @channels, at most max_channels if that is set;
  *             under @create_lock
+ * @gen_floor: the highest generation a deleted channel of this slot had;
+ *             a channel created later starts above it; under @create_lock
  * @watches: table of struct ms_watch keyed by channel id
  * @nwatches: watches in @watches: a writer looks no further while it is 0
  * @watch_lock: orders the creation and removal of watches
@@ -173,6 +184,7 @@ struct ms_slot {
 	struct rhashtable channels;
 	spinlock_t create_lock;	/* serialises channel creation */
 	unsigned int nchannels;
+	u32 gen_floor;
 	struct rhashtable watches;
 	atomic_t nwatches;
 	struct mutex watch_lock;	/* orders changes to @watches */
@@ -399,6 +411,8 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 		ret = -ENOSPC;
 		goto unlock;
 	}
+	/* Above every generation a deleted channel of this id could have had. */
+	fresh->gen = ms_next_gen(slot->gen_floor);
 	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
 						ms_channel_params);
 	if (old) {
@@ -520,6 +534,56 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 }
 
 /**
+ * ms_channel_delete() - remove a channel and its message from its slot
+ * @slot: the slot of the deleting file
+ * @id: the file's channel
+ *
+ * Holds the slot's create_lock, so that the counts stay exact against
+ * creators, and the channel's lock, so that no writer stores into it
+ * once it is out of the table: writers and readers that find it dead
+ * look again, and find no channel (a writer then creates it anew). A
+ * channel a larger one replaced meanwhile is looked up again: the
+ * replacement is in the table before the old one is marked dead. Readers
+ * that copied the message before it left return it whole.
+ *
+ * Return: 0, or -ENOENT if the channel has no message.
+ */
+static int ms_channel_delete(struct ms_slot *slot, u32 id)
+{
+	struct ms_channel *chan;
+	u8 len;
+
+	rcu_read_lock();
+	spin_lock(&slot->create_lock);
+	for (;;) {
+		chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+		if (!chan)
+			goto unlock;
+		write_seqlock(&chan->lock);
+		if (!chan->dead)
+			break;
+		write_sequnlock(&chan->lock);
+	}
+	/* Cannot fail: the channel is in the table while it is not dead. */
+	rhashtable_remove_fast(&slot->channels, &chan->node, ms_channel_params);
+	chan->dead = true;
+	if ((s32)(chan->gen - slot->gen_floor) > 0)
+		slot->gen_floor = chan->gen;
+	len = chan->len;
+	write_sequnlock(&chan->lock);
+
+	slot->nchannels--;
+	atomic_dec(&ms_total_channels);
+	percpu_counter_dec(&ms_counters[MS_CHANNELS]);
+	percpu_counter_sub(&ms_counters[MS_BYTES], len);
+	call_rcu(&chan->rcu, ms_channel_free_rcu);
+unlock:
+	spin_unlock(&slot->create_lock);
+	rcu_read_unlock();
+	return chan ? 0 : -ENOENT;
+}
+
+/**
  * ms_channel_load() - copy the last message of a channel
  * @slot: the slot of the reading file
  * @id: the file's channel, which may have no message yet
@@ -532,7 +596,10 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * does), so that a continuous stream of writers cannot make the reader
  * retry forever. A channel that a larger one replaced meanwhile is looked
  * up again: the replacement is in the table before the old one is marked
- * dead, and a channel is replaced at most a few times as it grows.
+ * dead, and a channel is replaced at most a few times as it grows. A
+ * deleted channel is looked up again too, and is then absent (or created
+ * anew by a later write): each pass follows another caller's completed
+ * change.
  * Flattened, so that the lookup is inlined: see ms_read().
  *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
@@ -937,10 +1004,34 @@ static int ms_release(struct inode *inode, struct file *file)
 }
 
 /**
- * ms_ioctl() - select the channel of an open file
+ * ms_delete() - MSG_SLOT_DELETE: delete the file's channel and its message
+ * @file: the file whose selected channel is deleted
+ *
+ * Deleting needs the power to overwrite, so the file must be open for
+ * writing, as write() requires. The file keeps its channel selected: a
+ * later write creates it again.
+ *
+ * Return: 0, -EBADF (the file is not open for writing), -EINVAL (no
+ * channel selected) or -ENOENT (the channel has no message).
+ */
+static long ms_delete(struct file *file)
+{
+	struct ms_file *mf = file->private_data;
+	u32 id = READ_ONCE(mf->channel);
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!id)
+		return -EINVAL;
+	return ms_channel_delete(mf->slot, id);
+}
+
+/**
+ * ms_ioctl() - select the channel of an open file, or delete it
  * @file: the file whose channel changes
- * @cmd: MSG_SLOT_CHANNEL, or MSG_SLOT_CHANNEL_LONG with the same meaning
- * @arg: the channel id, 1 to 4294967295
+ * @cmd: MSG_SLOT_CHANNEL, MSG_SLOT_CHANNEL_LONG with the same meaning, or
+ *       MSG_SLOT_DELETE
+ * @arg: the channel id, 1 to 4294967295; not used by MSG_SLOT_DELETE
  *
  * The channel belongs to this open file only: not to its slot, not to
  * other files of the slot. Selecting a channel, even the same one again,
@@ -948,12 +1039,14 @@ static int ms_release(struct inode *inode, struct file *file)
  * to the new channel's queue.
  *
  * Return: 0, or -EINVAL for another command or an id out of range (the
- * file's channel is then unchanged).
+ * file's channel is then unchanged); MSG_SLOT_DELETE as ms_delete().
  */
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
 
+	if (cmd == MSG_SLOT_DELETE)
+		return ms_delete(file);
 	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
 	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;

@@ -213,6 +213,54 @@ static void test_epoll(void)
 	close(writer);
 }
 
+/*
+ * A deleted channel holds no message for poll; the message that creates
+ * it again is unread for every file, even one that had read the deleted
+ * channel's (a new channel counts generations from where the deleted one
+ * stopped, so the two cannot be taken for each other).
+ */
+static void test_delete(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(MINOR, 42);
+	int lt = must_open_chan(MINOR, 42);
+	int writer = must_open_chan(MINOR, 42);
+	int ep = epoll_create1(0);
+	pid_t w;
+
+	is_int(write(writer, "one", 3), 3, "channel 42 written");
+	is_int(read(fd, buf, sizeof(buf)), 3, "this file reads it");
+	is_int(poll1(fd, POLLIN, 0), 0, "nothing new for it");
+	is_int(poll1(lt, POLLIN, 0), POLLIN, "another file has not read it: POLLIN");
+	ev.data.fd = fd;
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, on this file");
+	is_int(epoll_count(ep, 0), 0, "edge: nothing yet");
+	is_int(ioctl(writer, MSG_SLOT_DELETE), 0, "channel 42 deleted");
+	is_int(poll1(lt, POLLIN | POLLOUT, 0), POLLOUT,
+	       "the file that had not read it: no message any more, only POLLOUT");
+	is_int(poll1(fd, POLLIN | POLLOUT, 0), POLLOUT, "this file: POLLOUT only");
+	is_int(epoll_count(ep, 0), 0, "edge: the delete fires nothing");
+
+	is_int(write(writer, "two", 3), 3, "channel 42 created again");
+	is_int(poll1(fd, POLLIN, 0), POLLIN,
+	       "the new message is unread by the file that read the deleted one");
+	is_int(poll1(lt, POLLIN, 0), POLLIN, "and by the other");
+	is_int(epoll_count(ep, 0), 1, "edge: the write fires once");
+	is_int(read(fd, buf, sizeof(buf)), 3, "read it");
+	is_int(poll1(fd, POLLIN, 0), 0, "nothing new after the read");
+
+	is_int(ioctl(writer, MSG_SLOT_DELETE), 0, "deleted again");
+	w = spawn_writer(getpid(), MINOR, 42, "three");
+	is_int(poll1(fd, POLLIN, 10000), POLLIN,
+	       "poll asleep on the deleted channel is woken by the write that creates it");
+	ok(reaped_ok(w), "written while this process slept in poll");
+	close(ep);
+	close(fd);
+	close(lt);
+	close(writer);
+}
+
 /* Two processes sleeping in poll on one channel are both woken. */
 static void test_many_waiters(void)
 {
@@ -253,5 +301,6 @@ TAP_MAIN(
 	TAP_CASE(test_rearm, 60),
 	TAP_CASE(test_select, 60),
 	TAP_CASE(test_epoll, 120),
+	TAP_CASE(test_delete, 120),
 	TAP_CASE(test_many_waiters, 120),
 )

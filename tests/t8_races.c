@@ -4,8 +4,9 @@
  * made before the first ioctl, poll and epoll racing ioctl on threads, a
  * read racing ioctl (made deterministic with userfaultfd where the kernel
  * has it), sleeping pollers whose wake-ups are counted so that writes to
- * other channels are seen not to wake them, and channels replaced by
- * larger ones while other writers and readers hammer them.
+ * other channels are seen not to wake them, channels replaced by
+ * larger ones while other writers and readers hammer them, and channels
+ * deleted while written and read.
  *
  * Every wait gives up by itself within seconds; nothing waits on time
  * for synchronisation: threads meet at barriers, and a writer waits for
@@ -646,6 +647,109 @@ static void test_growth_races(void)
 	       "the bytes counter equals the bytes the channels hold: no write went to a replaced channel");
 }
 
+/*
+ * Deletes racing writes and reads: one thread writes whole self-checking
+ * messages to DEL_CHANNELS channels in turn, short and long (so channels
+ * are also replaced by larger ones), another deletes them in turn, a
+ * third reads them. Every delete answers 0 or ENOENT, every read a whole
+ * message of its channel or EWOULDBLOCK, and at the end the counters
+ * equal what the channels hold: no write went to a deleted channel and
+ * none was counted twice or lost.
+ */
+#define DEL_OPS (20000u * scale)
+#define DEL_CHANNELS 8u
+#define DEL_MINOR 43
+#define DEL_BASE 3000000u
+
+struct del_ctx {
+	pthread_t th;
+	int role;		/* 0 writes, 1 deletes, 2 reads */
+	unsigned long bad, deleted, empty;
+};
+
+static void *del_main(void *p)
+{
+	struct del_ctx *c = p;
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int fd = open(slot_path(DEL_MINOR), O_RDWR);
+	unsigned int i, writer;
+	uint32_t seq;
+
+	if (fd < 0) {
+		c->bad++;
+		return NULL;
+	}
+	for (i = 0; i < DEL_OPS; i++) {
+		unsigned long id = DEL_BASE + i % DEL_CHANNELS;
+		size_t len = i % 3 ? SC_MIN_LEN + i % 20 : MSG_SLOT_MAX_LEN - i % 7;
+		ssize_t n;
+
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0) {
+			c->bad++;
+			continue;
+		}
+		if (c->role == 0) {
+			sc_make(b, len, 0, (uint32_t)id, i);
+			if (write(fd, b, len) != (ssize_t)len)
+				c->bad++;
+		} else if (c->role == 1) {
+			if (ioctl(fd, MSG_SLOT_DELETE) == 0)
+				c->deleted++;
+			else if (errno != ENOENT)
+				c->bad++;
+		} else {
+			n = read(fd, b, sizeof(b));
+			if (n < 0 && errno == EWOULDBLOCK)
+				c->empty++;
+			else if (sc_check(b, n, (uint32_t)id, &writer, &seq) < 0)
+				c->bad++;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_delete_races(void)
+{
+	struct del_ctx t[3] = { { .role = 0 }, { .role = 1 }, { .role = 2 } };
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	long chans0 = ms_counter("channels"), bytes0 = ms_counter("bytes");
+	long held = 0, chans = 0;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&t[i].th, NULL, del_main, &t[i]))
+			die("pthread_create");
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i].th, NULL);
+	ok(t[0].bad == 0, "%u writes racing deletes and reads: every one stored (%lu failed)",
+	   DEL_OPS, t[0].bad);
+	ok(t[1].bad == 0, "%u deletes: each 0 or ENOENT (%lu deleted, %lu other errors)",
+	   DEL_OPS, t[1].deleted, t[1].bad);
+	ok(t[2].bad == 0, "%u reads: each a whole message of its channel or EWOULDBLOCK "
+	   "(%lu empty, %lu torn or failed)", DEL_OPS, t[2].empty, t[2].bad);
+	ok(t[1].deleted > 0, "some deletes found a message to delete (%lu)", t[1].deleted);
+
+	fd = must_open_chan(DEL_MINOR, DEL_BASE);
+	for (i = 0; i < DEL_CHANNELS; i++) {
+		ssize_t n;
+
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(DEL_BASE + i)) < 0)
+			die("ioctl");
+		n = read(fd, b, sizeof(b));
+		if (n > 0) {
+			held += n;
+			chans++;
+		}
+	}
+	close(fd);
+	is_int(ms_counter("channels") - chans0, chans,
+	       "the channels counter equals the channels left (%ld)", chans);
+	is_int(ms_counter("bytes") - bytes0, held,
+	       "the bytes counter equals the bytes they hold (%ld)", held);
+}
+
 /* Before the first case: three times the rounds on the debug kernels. */
 int main(void)
 {
@@ -656,6 +760,7 @@ int main(void)
 		TAP_CASE(test_read_ioctl_userfault, 120),
 		TAP_CASE(test_wakeups_counted, 300),
 		TAP_CASE(test_growth_races, 600),
+		TAP_CASE(test_delete_races, 300),
 	};
 
 	if (detector_kernel())

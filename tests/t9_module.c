@@ -163,6 +163,57 @@ static void test_slab(void)
 }
 
 /*
+ * Deleting channels gives their memory back without an unload: 100000
+ * channels of 128 bytes, all deleted, and the slab shrinks by most of
+ * what they took (the slot's table keeps its buckets). The memory goes
+ * after an RCU grace period; unloading waits for it with rcu_barrier().
+ */
+static void test_slab_delete(void)
+{
+	unsigned char msg[MSG_SLOT_MAX_LEN];
+	long before, full, after = 0;
+	unsigned int i, bad = 0, bad_delete = 0;
+	int fd, tries;
+
+	before = slab_before();
+	fd = must_open_chan(2, 1);
+	for (i = 1; i <= SLAB_CHANNELS; i++) {
+		fill_msg(msg, sizeof(msg), i);
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
+		    write(fd, msg, sizeof(msg)) != MSG_SLOT_MAX_LEN)
+			bad++;
+	}
+	full = slab_kb();
+	for (i = 1; i <= SLAB_CHANNELS; i++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
+		    ioctl(fd, MSG_SLOT_DELETE) < 0)
+			bad_delete++;
+	}
+	ok(bad == 0 && bad_delete == 0, "100000 channels written and deleted (%u, %u failures)",
+	   bad, bad_delete);
+	is_int(ms_counter("channels"), 0, "debugfs: no channel left");
+	is_int(ms_counter("bytes"), 0, "debugfs: no byte left");
+	/*
+	 * The frees run after a grace period: membarrier(GLOBAL) waits for
+	 * one (synchronize_rcu()), and the callbacks queued before it run
+	 * soon after; look again after each, a bounded number of times.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		if (syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0) < 0)
+			die("membarrier");
+		after = slab_kb();
+		if (full - after > (full - before) * 3 / 4)
+			break;
+	}
+	ok(full - after > (full - before) * 3 / 4,
+	   "deleting gives back most of the %ld KiB they grew the slab by (%ld KiB back, %d looks)",
+	   full - before, full - after, tries + 1);
+	close(fd);
+	is_int(module_unload(), 0, "unload after the deletes");
+	slab_given_back(before, "100000 deleted channels");
+}
+
+/*
  * Many slots, each opened once and polled on a channel (so that it also
  * has a watch) through a node made for its minor: their memory must come
  * back at unload, as the channels' does.
@@ -291,6 +342,15 @@ static void test_counters_and_limit(void)
 	ok(counters_are(2, 6, 117), "the limit is per slot: 3 more channels on minor 1");
 	ioctl(b, MSG_SLOT_CHANNEL, 4UL);
 	is_errno(write(b, "s", 1), ENOSPC, "and its 4th: ENOSPC");
+	is_int(ioctl(b, MSG_SLOT_CHANNEL, 2UL), 0, "minor 1, channel 2");
+	is_int(ioctl(b, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(2, 5, 116), "debugfs: 1 channel and 1 byte fewer");
+	is_int(ioctl(b, MSG_SLOT_CHANNEL, 4UL), 0, "minor 1, channel 4");
+	is_int(write(b, "room", 4), 4, "the delete made room: a 4th id is created");
+	ok(counters_are(2, 6, 120), "debugfs: 6 channels, 120 bytes");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 1UL), 0, "minor 0, channel 1 (100 bytes, a replaced channel)");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(2, 5, 20), "debugfs: its 100 bytes are gone");
 	close(a);
 	close(b);
 	is_int(module_unload(), 0, "unload");
@@ -435,6 +495,11 @@ static void test_total_limit(void)
 	is_int(ioctl(c, MSG_SLOT_CHANNEL, 2UL), 0, "minor 1, channel 2");
 	is_int(write(c, "overwrite, larger", 17), 17, "existing channels can still be overwritten and grow");
 	ok(counters_are(3, 5, 21), "still 5 channels");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 3UL), 0, "minor 0, channel 3");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(3, 4, 20), "4 channels");
+	is_int(write(d, "yes", 3), 3, "the delete made room in the module: the fresh slot creates one");
+	is_errno(write(a, "no", 2), ENOSPC, "and the module is full again: ENOSPC");
 	close(a);
 	close(c);
 	close(d);
@@ -514,6 +579,7 @@ TAP_MAIN(
 	TAP_CASE(test_cycles, 120),
 	TAP_CASE(test_slab, 300),
 	TAP_CASE(test_slab_slots, 300),
+	TAP_CASE(test_slab_delete, 300),
 	TAP_CASE(test_major_param, 60),
 	TAP_CASE(test_counters_and_limit, 60),
 	TAP_CASE(test_create_race_at_limit, 300),

@@ -61,9 +61,15 @@
  *
  * Memory:
  *  - Every allocation a user's call causes is GFP_KERNEL_ACCOUNT, charged
- *    to the caller's memory cgroup; max_channels (per slot) and
- *    max_total_channels (all slots) bound what users can make the module
- *    hold. The counters in debugfs are per-CPU, so that writers on
+ *    to the caller's memory cgroup; max_channels (per slot),
+ *    max_total_channels (all slots) and max_user_channels (per user) bound
+ *    what users can make the module hold.
+ *  - Each channel is charged to the user who created it, by real uid, as
+ *    the kernel's own per-user counts (processes, POSIX message queues)
+ *    are kept in the user_struct of the real uid: a set-user-ID program
+ *    run by a user is charged to that user. The charge stays with the
+ *    channel when it grows and goes when it is deleted. Over the limit,
+ *    creating a channel needs CAP_SYS_RESOURCE, as for an rlimit. The counters in debugfs are per-CPU, so that writers on
  *    different CPUs do not share a cache line for them.
  *  - The device goes live as the last step of init that can fail; unload
  *    walks every table iteratively and frees everything, after
@@ -71,7 +77,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/cdev.h>
+#include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/init.h>
@@ -85,6 +93,7 @@
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -121,6 +130,33 @@ static unsigned int max_total_channels = 4194304;
 module_param(max_total_channels, uint, 0444);
 MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write that would create one more fails with ENOSPC (default 4194304, about 800 MiB of 128-byte messages; 0: no limit)");
 
+/*
+ * A sixteenth of max_total_channels' default: one user cannot take more
+ * than a sixteenth of the module, and 16 users filling theirs still leave
+ * it room (a user's channels are about 50 MiB at most).
+ */
+static unsigned int max_user_channels = 262144;
+module_param(max_user_channels, uint, 0444);
+MODULE_PARM_DESC(max_user_channels, "Most channels one user (real uid) may have created, all slots together; a write that would create one more fails with ENOSPC unless the writer has CAP_SYS_RESOURCE (default 262144, a sixteenth of max_total_channels' default; 0: no limit)");
+
+/**
+ * struct ms_user - the channels charged to one user
+ * @uid: the real uid of the writers that created them
+ * @channels: how many exist; at most max_user_channels but for writers
+ *	with CAP_SYS_RESOURCE
+ * @bytes: the bytes of their messages
+ *
+ * Made by the user's first channel, kept until the module is unloaded.
+ */
+struct ms_user {
+	kuid_t uid;
+	atomic_t channels;
+	atomic_long_t bytes;
+};
+
+/* Users by real uid. */
+static DEFINE_XARRAY(ms_users);
+
 /**
  * struct ms_channel - one channel of a slot and its last message
  * @node: link in the slot's channel table
@@ -131,11 +167,13 @@ MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write 
  * @dead: set under @lock when a larger channel replaced this one, or when
  *	it was deleted
  * @lock: orders writers; readers use its sequence count only
+ * @owner: the user the channel is charged to: its creator
  * @rcu: defers freeing a replaced channel until readers are done
  * @data: the message bytes
  */
 struct ms_channel {
 	struct rhash_head node;
+	struct ms_user *owner;
 	u32 id;
 	u32 gen;
 	u8 len;
@@ -307,6 +345,55 @@ static DEFINE_XARRAY(ms_slots);
 static struct kmem_cache *ms_channel_cache;
 
 /**
+ * ms_user_get() - the user the calling task's channels are charged to
+ *
+ * Context: may sleep; no lock held.
+ * Return: the user of the caller's real uid, made on its first channel,
+ * or NULL if memory ran out.
+ */
+static struct ms_user *ms_user_get(void)
+{
+	kuid_t uid = current_uid();
+	struct ms_user *user, *old;
+
+	user = xa_load(&ms_users, __kuid_val(uid));
+	if (user)
+		return user;
+	user = kzalloc_obj(*user, GFP_KERNEL_ACCOUNT);
+	if (!user)
+		return NULL;
+	user->uid = uid;
+	old = xa_cmpxchg(&ms_users, __kuid_val(uid), NULL, user,
+			 GFP_KERNEL_ACCOUNT);
+	if (!old)
+		return user;
+	kfree(user);
+	return xa_is_err(old) ? NULL : old;
+}
+
+/**
+ * ms_user_charge() - count one more channel for a user, within the limit
+ * @user: the creator of the channel
+ * @exempt: the creator has CAP_SYS_RESOURCE: no limit
+ *
+ * The count can be above the limit (channels created by exempt callers),
+ * so the check is "below", not "not equal".
+ *
+ * Return: true if counted, false if the user is at max_user_channels.
+ */
+static bool ms_user_charge(struct ms_user *user, bool exempt)
+{
+	int c = atomic_read(&user->channels);
+
+	do {
+		if (max_user_channels && !exempt &&
+		    (unsigned int)c >= max_user_channels)
+			return false;
+	} while (!atomic_try_cmpxchg(&user->channels, &c, c + 1));
+	return true;
+}
+
+/**
  * ms_channel_alloc() - allocate a channel holding a message
  * @id: the id the channel is looked up by, 1 to U32_MAX
  * @msg: its first message, copied into the channel
@@ -371,7 +458,8 @@ static inline u32 ms_next_gen(u32 gen)
 /**
  * ms_channel_create() - publish a new channel, within the limits
  * @slot: the slot whose table takes @fresh, and whose limit is checked
- * @fresh: the channel, holding its first message
+ * @fresh: the channel, holding its first message, charged to its owner
+ * @exempt: the writer has CAP_SYS_RESOURCE: no per-user limit
  *
  * Creators of one slot take its lock, look again and count under it, so
  * a writer is refused only for channels that exist: of two writers
@@ -382,10 +470,12 @@ static inline u32 ms_next_gen(u32 gen)
  * Context: RCU read-side critical section.
  * Return: 1 if @fresh was published, -EAGAIN if the channel exists (the
  * caller overwrites it), -ENOSPC if the slot has max_channels channels
- * or all slots max_total_channels, or another negative errno if the table
- * could not take it.
+ * or all slots max_total_channels, -EDQUOT if its owner has
+ * max_user_channels (the caller may retry with @exempt), or another
+ * negative errno if the table could not take it.
  */
-static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
+static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
+			     bool exempt)
 {
 	/*
 	 * Read before the insert publishes @fresh: from then on a writer
@@ -411,20 +501,30 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 		ret = -ENOSPC;
 		goto unlock;
 	}
+	if (!ms_user_charge(fresh->owner, exempt)) {
+		ret = -EDQUOT;
+		goto uncount_total;
+	}
 	/* Above every generation a deleted channel of this id could have had. */
 	fresh->gen = ms_next_gen(slot->gen_floor);
 	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
 						ms_channel_params);
 	if (old) {
-		atomic_dec(&ms_total_channels);
 		/* Only creators insert, and they hold the lock: not expected. */
 		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
-		goto unlock;
+		goto uncharge_user;
 	}
 	slot->nchannels++;
 	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
 	percpu_counter_add(&ms_counters[MS_BYTES], len);
+	atomic_long_add(len, &fresh->owner->bytes);
 	ret = 1;
+	goto unlock;
+
+uncharge_user:
+	atomic_dec(&fresh->owner->channels);
+uncount_total:
+	atomic_dec(&ms_total_channels);
 unlock:
 	spin_unlock(&slot->create_lock);
 	return ret;
@@ -437,6 +537,7 @@ unlock:
  * @msg: the message, already in kernel memory
  * @len: its length, 1 to MSG_SLOT_MAX_LEN
  * @fresh: a channel already holding @msg, or NULL
+ * @exempt: the writer has CAP_SYS_RESOURCE: no per-user limit
  *
  * Overwrites the channel in place if it exists and has room. Otherwise
  * publishes @fresh, as a new channel or as the replacement of one too
@@ -446,26 +547,29 @@ unlock:
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
  * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if a
- * new channel would pass max_channels or max_total_channels, or another
- * negative errno if the table could not take the new channel.
+ * new channel would pass max_channels or max_total_channels, -EDQUOT if
+ * it would pass max_user_channels, or another negative errno if the
+ * table could not take the new channel.
  */
 static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 				       const u8 *msg, u8 len,
-				       struct ms_channel *fresh)
+				       struct ms_channel *fresh, bool exempt)
 {
 	struct ms_channel *chan;
 	int ret;
 
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	if (!chan)
-		return fresh ? ms_channel_create(slot, fresh) : -EAGAIN;
+		return fresh ? ms_channel_create(slot, fresh, exempt) : -EAGAIN;
 
 	write_seqlock(&chan->lock);
 	if (chan->dead) {
 		ret = -EAGAIN;
 	} else if (len <= chan->cap) {
-		if (len != chan->len)
+		if (len != chan->len) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
+			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
+		}
 		memcpy(chan->data, msg, len);
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
@@ -474,10 +578,13 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 		ret = -EAGAIN;
 	} else {
 		fresh->gen = ms_next_gen(chan->gen);
+		/* The creator stays charged, whoever makes it grow. */
+		fresh->owner = chan->owner;
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
+			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
 			chan->dead = true;
 			ret = 1;
 		}
@@ -496,21 +603,32 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
  * @msg: message bytes, in kernel memory
  * @len: message length, 1 to MSG_SLOT_MAX_LEN
  *
- * Creates the channel on its first message. On failure the channel keeps
- * its previous message, or stays absent.
+ * Creates the channel on its first message, charged to the caller's
+ * user. On failure the channel keeps its previous message, or stays
+ * absent. A creator over max_user_channels is asked for CAP_SYS_RESOURCE
+ * only then, so that capable() marks and audits only a use of it.
  *
- * Return: 0, -ENOSPC if creating the channel would pass max_channels or
- * max_total_channels, or -ENOMEM if memory ran out.
+ * Return: 0, -ENOSPC if creating the channel would pass max_channels,
+ * max_total_channels or max_user_channels, or -ENOMEM if memory ran out.
  */
 static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
 	struct ms_channel *fresh = NULL;
+	struct ms_user *user = NULL;
+	bool exempt = false;
 	int ret;
 
 	for (;;) {
+		/* A new channel is the caller's; a larger one, its creator's. */
+		if (fresh)
+			fresh->owner = user;
 		rcu_read_lock();
-		ret = ms_channel_commit(slot, id, msg, len, fresh);
+		ret = ms_channel_commit(slot, id, msg, len, fresh, exempt);
 		rcu_read_unlock();
+		if (ret == -EDQUOT && !exempt && capable(CAP_SYS_RESOURCE)) {
+			exempt = true;
+			continue;
+		}
 		if (ret != -EAGAIN)
 			break;
 		if (fresh) {
@@ -518,6 +636,9 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 			cond_resched();
 			continue;
 		}
+		user = ms_user_get();
+		if (!user)
+			return -ENOMEM;
 		fresh = ms_channel_alloc(id, msg, len);
 		if (!fresh)
 			return -ENOMEM;
@@ -527,6 +648,8 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		return 0;
 	if (fresh)
 		ms_channel_free(fresh);
+	if (ret == -EDQUOT)
+		return -ENOSPC;
 	if (ret == 0 || ret == -ENOSPC)
 		return ret;
 	/* rhashtable says -EBUSY when it cannot grow its table right now. */
@@ -545,6 +668,8 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * channel a larger one replaced meanwhile is looked up again: the
  * replacement is in the table before the old one is marked dead. Readers
  * that copied the message before it left return it whole.
+ *
+ * The channel's creator is charged for it no longer.
  *
  * Return: 0, or -ENOENT if the channel has no message.
  */
@@ -574,6 +699,8 @@ static int ms_channel_delete(struct ms_slot *slot, u32 id)
 
 	slot->nchannels--;
 	atomic_dec(&ms_total_channels);
+	atomic_dec(&chan->owner->channels);
+	atomic_long_sub(len, &chan->owner->bytes);
 	percpu_counter_dec(&ms_counters[MS_CHANNELS]);
 	percpu_counter_sub(&ms_counters[MS_BYTES], len);
 	call_rcu(&chan->rcu, ms_channel_free_rcu);
@@ -955,6 +1082,17 @@ static void ms_slots_destroy(void)
 		cond_resched();
 	}
 	xa_destroy(&ms_slots);
+}
+
+/* Free every user; after ms_slots_destroy(), with no channel left. */
+static void ms_users_destroy(void)
+{
+	struct ms_user *user;
+	unsigned long uid;
+
+	xa_for_each(&ms_users, uid, user)
+		kfree(user);
+	xa_destroy(&ms_users);
 }
 
 /**
@@ -1375,6 +1513,21 @@ static int ms_counter_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(ms_counter_fops, ms_counter_get, NULL, "%llu\n");
 
+/* debugfs users: a line per user, "UID CHANNELS BYTES", in uid order. */
+static int ms_users_show(struct seq_file *m, void *unused)
+{
+	struct ms_user *user;
+	unsigned long uid;
+
+	xa_for_each(&ms_users, uid, user)
+		seq_printf(m, "%u %d %ld\n",
+			   from_kuid_munged(seq_user_ns(m), user->uid),
+			   atomic_read(&user->channels),
+			   atomic_long_read(&user->bytes));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ms_users);
+
 static struct dentry *ms_debugfs;
 
 /*
@@ -1389,6 +1542,7 @@ static void ms_debugfs_create(void)
 	for (i = 0; i < MS_NR_COUNTERS; i++)
 		debugfs_create_file_unsafe(ms_counter_names[i], 0444, ms_debugfs,
 					   &ms_counters[i], &ms_counter_fops);
+	debugfs_create_file("users", 0444, ms_debugfs, NULL, &ms_users_fops);
 }
 
 /* Destroy the first @count counters. */
@@ -1508,6 +1662,7 @@ static void __exit ms_exit(void)
 	ms_nodes_destroy();
 	unregister_chrdev_region(MKDEV(major, 0), MS_MINORS);
 	ms_slots_destroy();
+	ms_users_destroy();
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();
 	kmem_cache_destroy(ms_channel_cache);

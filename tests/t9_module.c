@@ -2,15 +2,18 @@
 /*
  * t9_module.c - the module's life: rmmod refused while a file is open,
  * messages gone after a reload, unload/reload cycles, every byte freed
- * on unload, the debugfs counters, the major, nodes, mode, max_channels
- * and max_total_channels parameters, writers racing to create one id at
- * the limit, and failing inits unwound.
+ * on unload, the debugfs counters, the major, nodes, mode, max_channels,
+ * max_total_channels and max_user_channels parameters (users other than
+ * root are children that drop to their uids), writers racing to create
+ * one id at the limit, and failing inits unwound.
  *
  * Runs last: it unloads and reloads the module the other tests used, and
  * leaves it loaded as it found it.
  */
 #define _GNU_SOURCE
 
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -513,6 +516,219 @@ static void test_total_limit(void)
 	is_int(module_load(""), 0, "reload with the defaults");
 }
 
+/* ---- Per-user limits ------------------------------------------------------ */
+
+#define UID_A 1001u
+#define UID_B 1002u
+#define UID_REAL 1003u
+#define UID_EFFECTIVE 1004u
+
+/*
+ * The channels and bytes that debugfs users shows for @uid: 0, or -1 if
+ * it has no line for @uid.
+ */
+static int user_counts(unsigned int uid, long *channels, long *bytes)
+{
+	char line[128];
+	unsigned int u;
+	long c, b;
+	int found = -1;
+	FILE *f = fopen("/sys/kernel/debug/" MS_MODULE_NAME "/users", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %ld %ld", &u, &c, &b) == 3 && u == uid) {
+			*channels = c;
+			*bytes = b;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether debugfs users shows @channels and @bytes for @uid. */
+static int user_is(unsigned int uid, long channels, long bytes)
+{
+	long c = -1, b = -1;
+
+	if (user_counts(uid, &c, &b) == 0 && c == channels && b == bytes)
+		return 1;
+	tap_diag("uid %u: channels %ld bytes %ld; want %ld %ld", uid, c, b, channels, bytes);
+	return 0;
+}
+
+/* In a child: drop CAP_SYS_RESOURCE from the effective set. */
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Write @msg to channel @id through @fd: 0, or -1 with errno. */
+static int put(int fd, unsigned long id, const char *msg)
+{
+	if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0)
+		return -1;
+	return write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) ? 0 : -1;
+}
+
+/* Whether channel @id holds @msg. */
+static int has(int fd, unsigned long id, const char *msg)
+{
+	char b[MSG_SLOT_MAX_LEN];
+
+	return ioctl(fd, MSG_SLOT_CHANNEL, id) == 0 &&
+	       read(fd, b, sizeof(b)) == (ssize_t)strlen(msg) && memcmp(b, msg, strlen(msg)) == 0;
+}
+
+/*
+ * What the users do, in children with the uids of test_user_limit(), on
+ * a file of slot 0 opened for them (a channel is charged to whoever
+ * writes it first, whoever opened the file; the guest's /dev is not
+ * theirs to search): each returns 0 if all went as the contract says,
+ * else the step that did not.
+ */
+enum user_job { FILL_A, USE_B, ROOT_NO_CAP, REAL_NOT_EFFECTIVE, DELETE_A };
+
+static int user_job(int fd, enum user_job job)
+{
+	unsigned long id;
+
+	switch (job) {
+	case FILL_A:	/* channels 1..4: A's limit; a 5th is refused */
+		for (id = 1; id <= 4; id++)
+			if (put(fd, id, "aa") < 0)
+				return 1;
+		if (put(fd, 5, "aa") == 0 || errno != ENOSPC)
+			return 2;
+		if (ioctl(fd, MSG_SLOT_CHANNEL, 5UL) < 0 || read(fd, (char[8]){ 0 }, 8) >= 0)
+			return 3;
+		if (put(fd, 1, "aaa") < 0)	/* overwriting its own still works */
+			return 4;
+		return 0;
+	case USE_B:	/* channels 11..14 in the same slot, read back; then its own limit */
+		for (id = 11; id <= 14; id++)
+			if (put(fd, id, "bbbb") < 0)
+				return 11;
+		for (id = 11; id <= 14; id++)
+			if (!has(fd, id, "bbbb"))
+				return 12;
+		if (put(fd, 15, "b") == 0 || errno != ENOSPC)
+			return 13;
+		if (!has(fd, 1, "aaa") || put(fd, 2, "b overwrites a") < 0)
+			return 14;
+		return 0;
+	case ROOT_NO_CAP:	/* uid 0 over its limit, without CAP_SYS_RESOURCE */
+		if (drop_sys_resource() < 0)
+			return 21;
+		if (put(fd, 27, "r") == 0 || errno != ENOSPC)
+			return 22;
+		if (put(fd, 21, "root overwrites") < 0)
+			return 23;
+		return 0;
+	case REAL_NOT_EFFECTIVE:
+		return put(fd, 31, "real") < 0 ? 31 : 0;
+	case DELETE_A:	/* A deletes its channels, then has room again */
+		for (id = 1; id <= 4; id++)
+			if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 || ioctl(fd, MSG_SLOT_DELETE) < 0)
+				return 41;
+		if (put(fd, 5, "a again") < 0)
+			return 42;
+		if (ioctl(fd, MSG_SLOT_DELETE) < 0)
+			return 43;
+		return 0;
+	}
+	return 98;
+}
+
+/* Run @job in a child with real uid @ruid and effective uid @euid. */
+static int run_as(unsigned int ruid, unsigned int euid, enum user_job job)
+{
+	int fd = open(slot_path(0), O_RDWR);
+	pid_t pid;
+
+	if (fd < 0)
+		die("open");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		if (ruid != 0 && (setgroups(0, NULL) < 0 || setresgid(ruid, ruid, ruid) < 0 ||
+				  setresuid(ruid, euid, ruid) < 0))
+			_exit(97);
+		_exit(user_job(fd, job));
+	}
+	close(fd);
+	return wait_exit(pid);
+}
+
+/*
+ * max_user_channels: each user's channels are counted, by real uid, in
+ * all slots; over the limit that user alone gets ENOSPC, and
+ * CAP_SYS_RESOURCE passes it; a delete gives the count back.
+ */
+static void test_user_limit(void)
+{
+	unsigned long id;
+	long chans, c, b;
+	int fd;
+
+	reset_module();
+	is_int(module_param_value("max_user_channels"), 262144,
+	       "max_user_channels is 262144 by default");
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_user_channels=4"), 0, "insmod max_user_channels=4");
+
+	is_int(run_as(UID_A, UID_A, FILL_A), 0,
+	       "user A (uid 1001) creates 4 channels in slot 0, its 5th gets ENOSPC and stores nothing, "
+	       "its own can be overwritten; A exits");
+	ok(counters_are(1, 4, 9), "debugfs: 4 channels, 9 bytes");
+	ok(user_is(UID_A, 4, 9), "debugfs users: uid 1001 has 4 channels, 9 bytes");
+	is_int(run_as(UID_B, UID_B, USE_B), 0,
+	       "user B (uid 1002) then creates 4 channels in slot 0, reads them back, gets ENOSPC for "
+	       "its own 5th, reads and overwrites A's channels");
+	ok(user_is(UID_B, 4, 16), "debugfs users: uid 1002 has 4 channels, 16 bytes");
+	ok(user_is(UID_A, 4, 21), "A's channel overwritten by B stays charged to A, at its new length");
+
+	fd = must_open_chan(0, 21);
+	for (id = 21; id <= 26; id++)
+		if (put(fd, id, "root") < 0)
+			break;
+	is_int((long)id, 27, "root with CAP_SYS_RESOURCE creates 6 channels past the limit of 4");
+	ok(user_is(0, 6, 24), "debugfs users: uid 0 has 6 channels");
+	is_int(run_as(0, 0, ROOT_NO_CAP), 0,
+	       "uid 0 without CAP_SYS_RESOURCE, over its limit: ENOSPC for a new channel, "
+	       "overwriting works");
+	is_int(run_as(UID_REAL, UID_EFFECTIVE, REAL_NOT_EFFECTIVE), 0,
+	       "a writer with real uid 1003 and effective uid 1004 creates a channel");
+	ok(user_is(UID_REAL, 1, 4), "it is charged to the real uid, 1003");
+	is_int(user_counts(UID_EFFECTIVE, &c, &b), -1, "and not to the effective uid, 1004");
+
+	chans = ms_counter("channels");
+	is_int(run_as(UID_A, UID_A, DELETE_A), 0,
+	       "A deletes its 4 channels, then creates one more, and deletes it");
+	is_int(ms_counter("channels"), chans - 4, "debugfs channels drops by 4 (%ld)", chans);
+	ok(user_is(UID_A, 0, 0), "debugfs users: uid 1001 has 0 channels, 0 bytes");
+	ok(user_is(UID_B, 4, 16), "B's channels are untouched");
+	ok(user_is(0, 6, 35), "and root's, one overwritten by its capless child");
+	close(fd);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_user_channels=0"), 0, "insmod max_user_channels=0 (no limit)");
+	is_int(run_as(UID_B, UID_B, FILL_A), 2,
+	       "with no limit, a user's 5th channel is created (the job's ENOSPC step fails)");
+	ok(user_is(UID_B, 5, 10), "debugfs users: uid 1002 has 5 channels");
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
 /* Remove every /dev/message_slot* node, so that nodes= makes its own. */
 static void remove_slot_nodes(void)
 {
@@ -584,5 +800,6 @@ TAP_MAIN(
 	TAP_CASE(test_counters_and_limit, 60),
 	TAP_CASE(test_create_race_at_limit, 300),
 	TAP_CASE(test_total_limit, 60),
+	TAP_CASE(test_user_limit, 60),
 	TAP_CASE(test_nodes, 120),
 )

@@ -972,9 +972,15 @@ static void ms_file_select(struct ms_file *mf, u32 id)
 		ms_file_move(mf, id);
 	mutex_unlock(&mf->watch_lock);
 
-	/* epoll polls again only when woken: let it see the new channel. */
+	/*
+	 * epoll polls again only when woken: let it see the new channel.
+	 * The key names every event a selection can change (EPOLLERR to
+	 * EPOLLOUT, and EPOLLIN), as epoll drops a wake-up whose key meets
+	 * none of a registration's events: an EPOLLOUT-only one included.
+	 */
 	if (wq_has_sleeper(&mf->pollers))
-		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM |
+					   EPOLLOUT | EPOLLWRNORM);
 }
 
 /**
@@ -999,6 +1005,10 @@ static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
  *
  * Records @gen only if no channel was selected since the read began: a
  * read that returns after an ioctl() must not mark the new selection read.
+ * The mark only moves forward: a read that copied generation g and ends
+ * after another read of the same file marked g + 1 leaves g + 1 (the
+ * generations of one channel only grow, also across a delete; compared
+ * as distances, so that they may wrap).
  * The compare-and-exchange makes the check and the store one step against
  * ms_file_select(), which changes the selection count. If the read saw the
  * old count with the new channel, the selection's store comes later and
@@ -1011,6 +1021,8 @@ static void ms_file_mark_read(struct ms_file *mf, s64 mark, u32 gen)
 
 	do {
 		if (MS_MARK_EPOCH(old) != epoch || MS_MARK_GEN(old) == gen)
+			return;
+		if (MS_MARK_GEN(old) && (s32)(gen - MS_MARK_GEN(old)) < 0)
 			return;
 	} while (!atomic64_try_cmpxchg(&mf->mark, &old, MS_MARK(epoch, gen)));
 }

@@ -261,6 +261,61 @@ static void test_delete(void)
 	close(writer);
 }
 
+/*
+ * An edge-triggered registration for EPOLLOUT alone, made before the
+ * first ioctl: it reports EPOLLERR once, and the ioctl's wake-up must
+ * reach it (epoll drops a wake-up whose key meets none of its events),
+ * both for an epoll_wait that comes later and for one asleep across the
+ * ioctl.
+ */
+static void test_epollout_edge(void)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	int fd = open(slot_path(MINOR), O_RDWR);
+	int ep = epoll_create1(0);
+	pid_t sleeper;
+
+	if (fd < 0 || ep < 0)
+		die("open, epoll_create1");
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, EPOLLOUT only, no channel");
+	ev.events = 0;
+	ok(epoll_wait(ep, &ev, 1, 0) == 1 && ev.events == EPOLLERR, "EPOLLERR once");
+	is_int(epoll_count(ep, 0), 0, "then nothing");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 60UL), 0, "ioctl selects channel 60");
+	ev.events = 0;
+	ok(epoll_wait(ep, &ev, 1, 0) == 1 && ev.events == EPOLLOUT,
+	   "the ioctl's wake-up reached the registration: EPOLLOUT");
+	is_int(epoll_count(ep, 0), 0, "once");
+	close(ep);
+	close(fd);
+
+	fd = open(slot_path(MINOR), O_RDWR);
+	ep = epoll_create1(0);
+	ev.events = EPOLLOUT | EPOLLET;
+	if (fd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 || epoll_count(ep, 0) != 1)
+		die("a second registration");
+	fflush(stdout);
+	sleeper = fork();
+	if (sleeper < 0)
+		die("fork");
+	if (sleeper == 0) {
+		ev.events = 0;
+		_exit(epoll_wait(ep, &ev, 1, 10000 * tap_time_scale()) == 1 && ev.events == EPOLLOUT ?
+		      0 : 1);
+	}
+	{
+		time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
+
+		while (!task_polling(sleeper, sleeper) && time(NULL) <= limit)
+			sched_yield();
+	}
+	ok(task_polling(sleeper, sleeper), "a child sleeps in epoll_wait on the registration");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 60UL), 0, "ioctl selects channel 60");
+	is_int(wait_exit(sleeper), 0, "the child wakes with EPOLLOUT");
+	close(ep);
+	close(fd);
+}
+
 /* Two processes sleeping in poll on one channel are both woken. */
 static void test_many_waiters(void)
 {
@@ -302,5 +357,6 @@ TAP_MAIN(
 	TAP_CASE(test_select, 60),
 	TAP_CASE(test_epoll, 120),
 	TAP_CASE(test_delete, 120),
+	TAP_CASE(test_epollout_edge, 120),
 	TAP_CASE(test_many_waiters, 120),
 )

@@ -6,7 +6,8 @@
  * has it), sleeping pollers whose wake-ups are counted so that writes to
  * other channels are seen not to wake them, channels replaced by
  * larger ones while other writers and readers hammer them, and channels
- * deleted while written and read.
+ * deleted while written and read; a read ending late does not move the
+ * file's read mark back.
  *
  * Every wait gives up by itself within seconds; nothing waits on time
  * for synchronisation: threads meet at barriers, and a writer waits for
@@ -355,6 +356,65 @@ static void test_read_ioctl_userfault(void)
 	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
 	ok(poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN),
 	   "poll: channel B, which this file has not read, is readable");
+	pthread_barrier_destroy(&r.go);
+	close(r.fd);
+	close(uffd);
+	munmap(r.buf, 4096);
+}
+
+/*
+ * Two reads of one file: the first copies generation 1 and stalls in its
+ * copy to user (a userfaultfd page); a write makes generation 2, and a
+ * second read returns and marks it. The first read ending late must not
+ * move the mark back to 1, or poll would report generation 2, already
+ * read, as new.
+ */
+static void test_read_mark_forward(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zero;
+	struct uffd_msg msg;
+	struct read_racer r;
+	struct pollfd pf;
+	char b[16];
+	int uffd;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
+		tap_skip_case("no userfaultfd in this kernel");
+	}
+	if (send_to(MINOR, 860001, "gen1") < 0)
+		die("seed");
+	r.fd = must_open_chan(MINOR, 860001);
+	r.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r.buf == MAP_FAILED)
+		die("mmap");
+	reg = (struct uffdio_register){
+		.range = { .start = (unsigned long)r.buf, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || pthread_barrier_init(&r.go, NULL, 2))
+		die("UFFDIO_REGISTER");
+	if (pthread_create(&r.th, NULL, read_racer_main, &r))
+		die("pthread_create");
+	pthread_barrier_wait(&r.go);
+	pf = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ok(poll(&pf, 1, GIVE_UP_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	   msg.event == UFFD_EVENT_PAGEFAULT,
+	   "the first read, of generation 1, stalls in its copy to user");
+	is_int(send_to(MINOR, 860001, "gen2"), 0, "another file writes generation 2 meanwhile");
+	is_int(read(r.fd, b, sizeof(b)), 4, "a second read of the same file returns it");
+	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
+	is_int(poll(&pf, 1, 0), 0, "poll: nothing unread");
+	zero = (struct uffdio_zeropage){ .range = { .start = (unsigned long)r.buf, .len = 4096 } };
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero) < 0)
+		die("UFFDIO_ZEROPAGE");
+	pthread_join(r.th, NULL);
+	ok(r.n == 4 && memcmp(r.buf, "gen1", 4) == 0, "the first read then returns generation 1");
+	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
+	is_int(poll(&pf, 1, 0), 0,
+	       "poll: still nothing unread (the late read did not move the mark back)");
 	pthread_barrier_destroy(&r.go);
 	close(r.fd);
 	close(uffd);
@@ -758,6 +818,7 @@ int main(void)
 		TAP_CASE(test_poll_ioctl_race, 300),
 		TAP_CASE(test_read_ioctl_race, 300),
 		TAP_CASE(test_read_ioctl_userfault, 120),
+		TAP_CASE(test_read_mark_forward, 120),
 		TAP_CASE(test_wakeups_counted, 300),
 		TAP_CASE(test_growth_races, 600),
 		TAP_CASE(test_delete_races, 300),

@@ -69,8 +69,9 @@
  *    are kept in the user_struct of the real uid: a set-user-ID program
  *    run by a user is charged to that user. The charge stays with the
  *    channel when it grows and goes when it is deleted. Over the limit,
- *    creating a channel needs CAP_SYS_RESOURCE, as for an rlimit. The counters in debugfs are per-CPU, so that writers on
- *    different CPUs do not share a cache line for them.
+ *    creating a channel needs CAP_SYS_RESOURCE, as for an rlimit.
+ *  - The counters in debugfs are per-CPU, so that writers on different
+ *    CPUs do not share a cache line for them.
  *  - The device goes live as the last step of init that can fail; unload
  *    walks every table iteratively and frees everything, after
  *    rcu_barrier() for the channels still waiting for a grace period.
@@ -215,8 +216,12 @@ struct ms_watch {
  * @gen_floor: the highest generation a deleted channel of this slot had;
  *             a channel created later starts above it; under @create_lock
  * @watches: table of struct ms_watch keyed by channel id
- * @nwatches: watches in @watches: a writer looks no further while it is 0
- * @watch_lock: orders the creation and removal of watches
+ * @nwatches: watches in @watches, plus the files on @orphans: a writer
+ *            looks no further while it is 0
+ * @watch_lock: orders the creation and removal of watches, and @orphans
+ * @orphans: the watcher entries of files whose watch could not be made
+ *           (out of memory): every write to the slot wakes them, so that
+ *           their pollers poll, and try again, when a message may have come
  */
 struct ms_slot {
 	struct rhashtable channels;
@@ -226,6 +231,7 @@ struct ms_slot {
 	struct rhashtable watches;
 	atomic_t nwatches;
 	struct mutex watch_lock;	/* orders changes to @watches */
+	struct wait_queue_head orphans;
 };
 
 /* Channels in all slots, at most max_total_channels if that is set. */
@@ -257,6 +263,8 @@ static struct percpu_counter ms_counters[MS_NR_COUNTERS];
  * @watch_lock: orders channel selections and the moves of @watcher
  * @polled: the file has been polled; from then on @watcher follows @channel
  * @watch: the watch @watcher is on, for @channel; NULL if none
+ * @orphaned: @watcher is on the slot's orphans instead: its watch could
+ *	not be made; written under @watch_lock and the slot's watch_lock
  * @watcher: this file's entry on @watch's queue
  * @pollers: the poll, select and epoll waiters of this file
  */
@@ -266,6 +274,7 @@ struct ms_file {
 	atomic64_t mark;
 	struct mutex watch_lock;	/* orders selections and watcher moves */
 	bool polled;
+	bool orphaned;
 	struct ms_watch *watch;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;
@@ -815,6 +824,9 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
 	if (watch && waitqueue_active(&watch->wq))
 		__wake_up(&watch->wq, TASK_NORMAL, 0, NULL);
 	rcu_read_unlock();
+	/* Files whose watch could not be made: they poll, and try again. */
+	if (waitqueue_active(&slot->orphans))
+		__wake_up(&slot->orphans, TASK_NORMAL, 0, NULL);
 }
 
 /**
@@ -825,7 +837,8 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
  * @key: unused: the queue belongs to one channel only
  *
  * The entry is on the queue of its file's channel only, so every call is
- * for a write to that channel.
+ * for a write to that channel; or, if its watch could not be made, on the
+ * slot's orphans, woken by every write to the slot.
  *
  * Return: 0: never counts as an exclusive wake-up.
  */
@@ -843,12 +856,16 @@ static int ms_file_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
  * ms_watch_get() - find or create the watch of a channel, and use it
  * @slot: the slot whose table of watches holds it
  * @id: the channel a file is about to wait on, not 0
+ * @spare: a watch the caller allocated without the lock, or NULL; set to
+ *         NULL if it became the channel's watch
  *
  * Context: @slot->watch_lock is held.
- * Return: the watch, with one more user, or an ERR_PTR() if it could not
- * be created.
+ * Return: the watch, with one more user; ERR_PTR(-EAGAIN) if the channel
+ * has none and @spare is NULL (allocate one without the lock and call
+ * again), or another ERR_PTR() if the table could not take it.
  */
-static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
+static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id,
+				     struct ms_watch **spare)
 {
 	struct ms_watch *watch;
 	int err;
@@ -858,18 +875,17 @@ static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
 		watch->users++;
 		return watch;
 	}
-	watch = kmalloc(sizeof(*watch), GFP_KERNEL_ACCOUNT);
+	watch = *spare;
 	if (!watch)
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(-EAGAIN);
 	watch->id = id;
 	watch->users = 1;
 	init_waitqueue_head(&watch->wq);
 	err = rhashtable_insert_fast(&slot->watches, &watch->node,
 				     ms_watch_params);
-	if (err) {
-		kfree(watch);
+	if (err)
 		return ERR_PTR(err);
-	}
+	*spare = NULL;
 	atomic_inc(&slot->nwatches);
 	return watch;
 }
@@ -896,7 +912,13 @@ static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
  * @mf: the file, whose watch_lock the caller holds
  * @id: the channel; 0 takes the watcher off any watch
  *
- * On failure the watcher is on no watch: never on another channel's.
+ * A new watch is allocated without the slot's watch_lock held: the
+ * allocation is charged to the caller's memory cgroup and may wait for
+ * reclaim, which must not hold up the other files of the slot.
+ *
+ * On failure the watcher is on the slot's orphans, never on another
+ * channel's watch: every write to the slot wakes it, and the next poll
+ * tries again.
  *
  * Context: @mf->watch_lock is held.
  * Return: 0, or -ENOMEM (or another negative errno from the table) if the
@@ -905,27 +927,47 @@ static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
 static int ms_file_move(struct ms_file *mf, u32 id)
 {
 	struct ms_slot *slot = mf->slot;
-	struct ms_watch *watch = NULL;
+	struct ms_watch *watch = NULL, *spare = NULL;
 	int err = 0;
 
-	if (mf->watch ? mf->watch->id == id : !id)
+	if (mf->watch ? mf->watch->id == id : !id && !mf->orphaned)
 		return 0;
-	mutex_lock(&slot->watch_lock);
-	if (id) {
-		watch = ms_watch_get(slot, id);
-		if (IS_ERR(watch)) {
-			err = PTR_ERR(watch);
-			watch = NULL;
+	for (;;) {
+		mutex_lock(&slot->watch_lock);
+		if (!id)
+			break;
+		watch = ms_watch_get(slot, id, &spare);
+		if (watch != ERR_PTR(-EAGAIN))
+			break;
+		mutex_unlock(&slot->watch_lock);
+		spare = kmalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			mutex_lock(&slot->watch_lock);
+			watch = ERR_PTR(-ENOMEM);
+			break;
 		}
+	}
+	if (IS_ERR(watch)) {
+		err = PTR_ERR(watch);
+		watch = NULL;
 	}
 	if (mf->watch) {
 		remove_wait_queue(&mf->watch->wq, &mf->watcher);
 		ms_watch_put(slot, mf->watch);
+	} else if (mf->orphaned) {
+		remove_wait_queue(&slot->orphans, &mf->watcher);
+		atomic_dec(&slot->nwatches);
 	}
 	mf->watch = watch;
-	if (watch)
+	mf->orphaned = err != 0;
+	if (watch) {
 		add_wait_queue(&watch->wq, &mf->watcher);
+	} else if (err) {
+		atomic_inc(&slot->nwatches);
+		add_wait_queue(&slot->orphans, &mf->watcher);
+	}
 	mutex_unlock(&slot->watch_lock);
+	kfree(spare);
 	return err;
 }
 
@@ -956,8 +998,8 @@ static int ms_file_watch(struct ms_file *mf, u32 *id)
  *
  * Starts a new selection, in which nothing has been read yet, and moves a
  * polled file's watcher to the channel. If the watch cannot be created,
- * the watcher is on none; the wake-up below makes the pollers poll again,
- * and ms_poll() tries again or reports the error.
+ * the watcher is on the slot's orphans; the wake-up below makes the
+ * pollers poll again, and ms_poll() tries again or reports the error.
  */
 static void ms_file_select(struct ms_file *mf, u32 id)
 {
@@ -1049,6 +1091,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&slot->watch_lock);
+	init_waitqueue_head(&slot->orphans);
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
 	if (err)
 		goto free_slot;
@@ -1419,22 +1462,32 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
  *  - A read marks its message read only if no ioctl() came between its
  *    start and its end (ms_file_mark_read()), so a read of the old channel
  *    finishing late cannot hide the new channel's message.
+ *  - If the watch cannot be made (out of memory), the entry goes on the
+ *    slot's orphans, which every write to the slot wakes, and the poll
+ *    reports EPOLLERR beside its usual answer: the same barrier pairing
+ *    holds, and the next poll, which a write to the slot brings about,
+ *    tries again. Edge-triggered epoll, which polls only when woken, is
+ *    not left without wake-ups.
  *
- * Return: EPOLLERR if no channel is selected or the channel's watch could
- * not be created (out of memory); else EPOLLOUT | EPOLLWRNORM, plus
- * EPOLLIN | EPOLLRDNORM if the channel holds a message written after this
- * file's last successful read of it (any message, if the file has not read
- * it since selecting the channel).
+ * Return: EPOLLERR if no channel is selected; else EPOLLOUT | EPOLLWRNORM,
+ * plus EPOLLIN | EPOLLRDNORM if the channel holds a message written after
+ * this file's last successful read of it (any message, if the file has not
+ * read it since selecting the channel), plus EPOLLERR if the channel's
+ * watch could not be created (out of memory).
  */
 static __poll_t ms_poll(struct file *file, poll_table *wait)
 {
 	struct ms_file *mf = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 	u32 id, gen;
+	int err;
 
 	poll_wait(file, &mf->pollers, wait);
-	if (ms_file_watch(mf, &id) || !id)
+	err = ms_file_watch(mf, &id);
+	if (!id)
 		return EPOLLERR;
+	if (err)
+		mask |= EPOLLERR;
 	/* Pairs with smp_mb() in ms_channel_notify(). */
 	smp_mb();
 	gen = ms_channel_gen(mf->slot, id);

@@ -316,6 +316,67 @@ static void test_epollout_edge(void)
 	close(fd);
 }
 
+/* Make the next injectable call of this thread fail (debug kernel). */
+static void fail_next(int nth)
+{
+	if (pwrite(nth, "1", 1, 0) != 1)
+		die("write fail-nth");
+}
+
+/* Whether the failure fail_next() asked for happened; resets it. */
+static int failed(int nth)
+{
+	char buf[16] = "";
+	int hit = pread(nth, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
+
+	if (pwrite(nth, "0", 1, 0) != 1 && errno != EFAULT)
+		die("reset fail-nth");
+	return hit;
+}
+
+/*
+ * A poll that cannot make the channel's watch (out of memory, injected
+ * with fail-nth: the debug kernel only) reports EPOLLERR; an
+ * edge-triggered registration polls only when woken, so a later write to
+ * the channel must still wake it, and that poll tries again.
+ */
+static void test_enomem_retry(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int fd, writer, ep, nth, n;
+
+	if (!debug_kernel())
+		tap_skip_case("fault injection needs the debug kernel: make test-debug");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	fd = open(slot_path(MINOR), O_RDWR);
+	writer = must_open_chan(MINOR, 70);
+	ep = epoll_create1(0);
+	if (nth < 0 || fd < 0 || ep < 0)
+		die("open fail-nth, the slot, epoll");
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, no channel yet");
+	is_int(epoll_count(ep, 0), 1, "EPOLLERR: no channel");
+	fail_next(nth);
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 70UL), 0, "ioctl selects channel 70");
+	ok(failed(nth), "while the allocation of its watch fails");
+	fail_next(nth);
+	ev.events = 0;
+	n = epoll_wait(ep, &ev, 1, 0);
+	ok(failed(nth) && n == 1 && (ev.events & EPOLLERR),
+	   "epoll_wait polls again, the allocation fails again: EPOLLERR");
+	is_int(epoll_count(ep, 0), 0, "edge: then nothing");
+	is_int(write(writer, "after", 5), 5, "another file writes channel 70");
+	ev.events = 0;
+	n = epoll_wait(ep, &ev, 1, 0);
+	ok(n == 1 && ev.events == EPOLLIN,
+	   "the write woke the registration, whose poll made the watch: EPOLLIN alone");
+	is_int(write(writer, "again", 5), 5, "another write");
+	is_int(epoll_count(ep, 0), 1, "edge: fires once, through the channel's watch now");
+	close(ep);
+	close(fd);
+	close(writer);
+	close(nth);
+}
+
 /* Two processes sleeping in poll on one channel are both woken. */
 static void test_many_waiters(void)
 {
@@ -358,5 +419,6 @@ TAP_MAIN(
 	TAP_CASE(test_epoll, 120),
 	TAP_CASE(test_delete, 120),
 	TAP_CASE(test_epollout_edge, 120),
+	TAP_CASE(test_enomem_retry, 60),
 	TAP_CASE(test_many_waiters, 120),
 )

@@ -212,7 +212,7 @@ struct ms_watch {
  * @channels: table of struct ms_channel keyed by id
  * @create_lock: serialises the creation of channels in @channels
  * @nchannels: channels in @channels, at most max_channels if that is set;
- *             under @create_lock
+ *             written under @create_lock
  * @gen_floor: the highest generation a deleted channel of this slot had;
  *             a channel created later starts above it; under @create_lock
  * @watches: table of struct ms_watch keyed by channel id
@@ -523,7 +523,7 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
 		goto uncharge_user;
 	}
-	slot->nchannels++;
+	WRITE_ONCE(slot->nchannels, slot->nchannels + 1);
 	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
 	percpu_counter_add(&ms_counters[MS_BYTES], len);
 	atomic_long_add(len, &fresh->owner->bytes);
@@ -555,7 +555,9 @@ unlock:
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
- * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if a
+ * -ENOENT if the channel does not exist and @fresh is NULL (the caller
+ * checks the limits, then allocates it), -EAGAIN if the caller must
+ * allocate @fresh for a larger channel or look again, -ENOSPC if a
  * new channel would pass max_channels or max_total_channels, -EDQUOT if
  * it would pass max_user_channels, or another negative errno if the
  * table could not take the new channel.
@@ -569,7 +571,14 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	if (!chan)
-		return fresh ? ms_channel_create(slot, fresh, exempt) : -EAGAIN;
+		return fresh ? ms_channel_create(slot, fresh, exempt) : -ENOENT;
+	/*
+	 * Nothing to store yet (a larger channel is needed, or this one is
+	 * dead): no write section, which would make readers copy again.
+	 * @cap never changes; @dead is looked at again under the lock.
+	 */
+	if ((len > chan->cap && !fresh) || READ_ONCE(chan->dead))
+		return -EAGAIN;
 
 	write_seqlock(&chan->lock);
 	if (chan->dead) {
@@ -583,8 +592,6 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
 		ret = 0;
-	} else if (!fresh) {
-		ret = -EAGAIN;
 	} else {
 		fresh->gen = ms_next_gen(chan->gen);
 		/* The creator stays charged, whoever makes it grow. */
@@ -594,7 +601,7 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 		if (!ret) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
 			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
-			chan->dead = true;
+			WRITE_ONCE(chan->dead, true);
 			ret = 1;
 		}
 	}
@@ -603,6 +610,38 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 	if (ret == 1)
 		call_rcu(&chan->rcu, ms_channel_free_rcu);
 	return ret;
+}
+
+/**
+ * ms_channel_room() - may the caller create one more channel in a slot?
+ * @slot: the slot the channel would be created in
+ * @exempt: set if the caller is over max_user_channels and has
+ *          CAP_SYS_RESOURCE
+ *
+ * Looked at without the slot's lock, before allocating the channel, so
+ * that a write that is going to get -ENOSPC allocates nothing;
+ * ms_channel_create() checks again under the lock.
+ *
+ * Return: 0, or -ENOSPC if a limit is reached.
+ */
+static int ms_channel_room(struct ms_slot *slot, bool *exempt)
+{
+	struct ms_user *user;
+
+	if (max_channels && READ_ONCE(slot->nchannels) >= max_channels)
+		return -ENOSPC;
+	if (max_total_channels &&
+	    (unsigned int)atomic_read(&ms_total_channels) >= max_total_channels)
+		return -ENOSPC;
+	if (!max_user_channels || *exempt)
+		return 0;
+	user = xa_load(&ms_users, __kuid_val(current_uid()));
+	if (user && (unsigned int)atomic_read(&user->channels) >= max_user_channels) {
+		if (!capable(CAP_SYS_RESOURCE))
+			return -ENOSPC;
+		*exempt = true;
+	}
+	return 0;
 }
 
 /**
@@ -638,8 +677,13 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 			exempt = true;
 			continue;
 		}
-		if (ret != -EAGAIN)
+		if (ret == -ENOENT) {
+			ret = ms_channel_room(slot, &exempt);
+			if (ret)
+				break;
+		} else if (ret != -EAGAIN) {
 			break;
+		}
 		if (fresh) {
 			/* Another writer got there first: look again. */
 			cond_resched();
@@ -700,13 +744,13 @@ static int ms_channel_delete(struct ms_slot *slot, u32 id)
 	}
 	/* Cannot fail: the channel is in the table while it is not dead. */
 	rhashtable_remove_fast(&slot->channels, &chan->node, ms_channel_params);
-	chan->dead = true;
+	WRITE_ONCE(chan->dead, true);
 	if ((s32)(chan->gen - slot->gen_floor) > 0)
 		slot->gen_floor = chan->gen;
 	len = chan->len;
 	write_sequnlock(&chan->lock);
 
-	slot->nchannels--;
+	WRITE_ONCE(slot->nchannels, slot->nchannels - 1);
 	atomic_dec(&ms_total_channels);
 	atomic_dec(&chan->owner->channels);
 	atomic_long_sub(len, &chan->owner->bytes);

@@ -516,6 +516,46 @@ static void test_total_limit(void)
 	is_int(module_load(""), 0, "reload with the defaults");
 }
 
+/*
+ * A write that is going to get ENOSPC allocates nothing: with fail-nth
+ * at 2 (the first injectable call of a write is its copy from user, the
+ * second would be the channel's allocation), a write creating a channel
+ * in a full slot must answer ENOSPC, not ENOMEM, and the injected fault
+ * must not fire. Fault injection: the debug kernel only.
+ */
+static void test_enospc_allocates_nothing(void)
+{
+	char buf[16] = "";
+	int fd, nth;
+	ssize_t n;
+	int err;
+
+	if (!debug_kernel())
+		tap_skip_case("fault injection needs the debug kernel: make test-debug");
+	reset_module();
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=1"), 0, "insmod max_channels=1");
+	fd = must_open_chan(0, 1);
+	is_int(write(fd, "one", 3), 3, "the slot's one channel");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 2UL), 0, "select a second");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth < 0 || pwrite(nth, "2", 1, 0) != 1)
+		die("fail-nth");
+	n = write(fd, "two", 3);
+	err = errno;
+	if (pread(nth, buf, sizeof(buf) - 1, 0) < 0)
+		buf[0] = '?';
+	if (pwrite(nth, "0", 1, 0) != 1 && errno != EFAULT)
+		die("reset fail-nth");
+	ok(n < 0 && err == ENOSPC, "creating it: ENOSPC (got %zd, %s)", n, n < 0 ? strerror(err) : "-");
+	ok(buf[0] != '0', "and no allocation was tried: the second injectable call never came (%s)",
+	   buf);
+	close(nth);
+	close(fd);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
 /* ---- Per-user limits ------------------------------------------------------ */
 
 #define UID_A 1001u
@@ -801,5 +841,6 @@ TAP_MAIN(
 	TAP_CASE(test_create_race_at_limit, 300),
 	TAP_CASE(test_total_limit, 60),
 	TAP_CASE(test_user_limit, 60),
+	TAP_CASE(test_enospc_allocates_nothing, 60),
 	TAP_CASE(test_nodes, 120),
 )

@@ -2,11 +2,14 @@
 /*
  * message_sender DEVICE CHANNEL MESSAGE
  * message_sender DEVICE CHANNEL -
+ * message_sender --delete DEVICE CHANNEL
  *
  * Opens the message slot file DEVICE, selects CHANNEL on it and writes
  * MESSAGE (without its terminating NUL) as the channel's message. With
  * "-", the message is exactly the bytes on standard input, 1 to 128 of
  * them, so it may hold any byte; more is an error that sends nothing.
+ * With --delete, it deletes CHANNEL and its message instead
+ * (ioctl(MSG_SLOT_DELETE)).
  * Exits 0 on success, 1 on any error, with a message on stderr.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,10 +22,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s DEVICE CHANNEL MESSAGE\n"
 		"       %s DEVICE CHANNEL -\n"
+		"       %s --delete DEVICE CHANNEL\n"
 		"  Make MESSAGE (without its terminating NUL), or the bytes on standard\n"
 		"  input (1 to %d), the message of CHANNEL (1 to 4294967295) of the\n"
 		"  message slot DEVICE.\n"
-		"  --help  show this help\n", prog, prog, MSG_SLOT_MAX_LEN);
+		"  --delete  delete CHANNEL and its message instead\n"
+		"  --help    show this help\n", prog, prog, prog, MSG_SLOT_MAX_LEN);
 }
 
 /*
@@ -55,6 +60,33 @@ static ssize_t read_stdin(char *buf, size_t size)
 	}
 }
 
+/* --delete DEVICE CHANNEL: delete the channel; the exit code. */
+static int delete_channel(const char *device, const char *channel)
+{
+	unsigned int id;
+	char step[64];
+	int fd;
+
+	if (ms_parse_channel(channel, &id) < 0) {
+		ms_bad_channel(prog, channel);
+		return 1;
+	}
+	fd = ms_open_channel(prog, device, id, O_WRONLY);
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, MSG_SLOT_DELETE) < 0) {
+		snprintf(step, sizeof(step), "ioctl MSG_SLOT_DELETE %u", id);
+		ms_perror(prog, step);
+		close(fd);
+		return 1;
+	}
+	if (close(fd) < 0) {
+		ms_perror(prog, "close");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char stdin_msg[MSG_SLOT_MAX_LEN];
@@ -67,6 +99,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--delete") == 0) {
+		if (argc != 4) {
+			usage(stderr);
+			return 1;
+		}
+		return delete_channel(argv[2], argv[3]);
 	}
 	if (argc != 4) {
 		usage(stderr);

@@ -5,8 +5,9 @@
  * Every minor number of the device is a slot; every slot holds any number
  * of channels, identified by a non-zero 32-bit id; every channel keeps the
  * last message written to it until it is overwritten or the module is
- * unloaded. An open file selects its channel with ioctl(MSG_SLOT_CHANNEL),
- * then write() stores a whole message and read() returns the last one.
+ * unloaded, or deleted with ioctl(MSG_SLOT_DELETE). An open file selects
+ * its channel with ioctl(MSG_SLOT_CHANNEL), then write() stores a whole
+ * message and read() returns the last one.
  *
  * Ways in: read() and write() reach ms_read() and ms_write(); readv(),
  * writev(), preadv2() and pwritev2() with offset -1 and io_uring reach
@@ -34,6 +35,13 @@
  *    into a new, larger channel that replaces the old one in the table;
  *    the old one is marked dead under its lock (so that no writer stores
  *    into it afterwards) and freed after an RCU grace period.
+ *  - Deleting a channel takes the slot's create_lock and the channel's
+ *    lock, removes it from the table and marks it dead: a writer that
+ *    finds it dead looks again and creates the channel anew, a reader
+ *    that finds it dead looks again and finds no message. It is freed
+ *    after an RCU grace period. A channel created later starts its
+ *    generations above the deleted one's (ms_slot.gen_floor), so that a
+ *    file that read the old message sees the new one as unread.
  *  - Writers creating channels in one slot take its create_lock, look
  *    again and count under it: writers racing to create the same channel
  *    insert it once (the others overwrite it in place), and a limit
@@ -53,17 +61,26 @@
  *
  * Memory:
  *  - Every allocation a user's call causes is GFP_KERNEL_ACCOUNT, charged
- *    to the caller's memory cgroup; max_channels (per slot) and
- *    max_total_channels (all slots) bound what users can make the module
- *    hold. The counters in debugfs are per-CPU, so that writers on
- *    different CPUs do not share a cache line for them.
+ *    to the caller's memory cgroup; max_channels (per slot),
+ *    max_total_channels (all slots) and max_user_channels (per user) bound
+ *    what users can make the module hold.
+ *  - Each channel is charged to the user who created it, by real uid, as
+ *    the kernel's own per-user counts (processes, POSIX message queues)
+ *    are kept in the user_struct of the real uid: a set-user-ID program
+ *    run by a user is charged to that user. The charge stays with the
+ *    channel when it grows and goes when it is deleted. Over the limit,
+ *    creating a channel needs CAP_SYS_RESOURCE, as for an rlimit.
+ *  - The counters in debugfs are per-CPU, so that writers on different
+ *    CPUs do not share a cache line for them.
  *  - The device goes live as the last step of init that can fail; unload
  *    walks every table iteratively and frees everything, after
  *    rcu_barrier() for the channels still waiting for a grace period.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/cdev.h>
+#include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/init.h>
@@ -77,6 +94,7 @@
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -113,6 +131,33 @@ static unsigned int max_total_channels = 4194304;
 module_param(max_total_channels, uint, 0444);
 MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write that would create one more fails with ENOSPC (default 4194304, about 800 MiB of 128-byte messages; 0: no limit)");
 
+/*
+ * A sixteenth of max_total_channels' default: one user cannot take more
+ * than a sixteenth of the module, and 16 users filling theirs still leave
+ * it room (a user's channels are about 50 MiB at most).
+ */
+static unsigned int max_user_channels = 262144;
+module_param(max_user_channels, uint, 0444);
+MODULE_PARM_DESC(max_user_channels, "Most channels one user (real uid) may have created, all slots together; a write that would create one more fails with ENOSPC unless the writer has CAP_SYS_RESOURCE (default 262144, a sixteenth of max_total_channels' default; 0: no limit)");
+
+/**
+ * struct ms_user - the channels charged to one user
+ * @uid: the real uid of the writers that created them
+ * @channels: how many exist; at most max_user_channels but for writers
+ *	with CAP_SYS_RESOURCE
+ * @bytes: the bytes of their messages
+ *
+ * Made by the user's first channel, kept until the module is unloaded.
+ */
+struct ms_user {
+	kuid_t uid;
+	atomic_t channels;
+	atomic_long_t bytes;
+};
+
+/* Users by real uid. */
+static DEFINE_XARRAY(ms_users);
+
 /**
  * struct ms_channel - one channel of a slot and its last message
  * @node: link in the slot's channel table
@@ -120,13 +165,16 @@ MODULE_PARM_DESC(max_total_channels, "Most channels all slots together; a write 
  * @gen: generation of the message: 1 for the first, one more per write
  * @len: length of the message in @data, 1 to MSG_SLOT_MAX_LEN
  * @cap: bytes available in @data; a longer message needs a new channel
- * @dead: set under @lock when a larger channel replaced this one
+ * @dead: set under @lock when a larger channel replaced this one, or when
+ *	it was deleted
  * @lock: orders writers; readers use its sequence count only
+ * @owner: the user the channel is charged to: its creator
  * @rcu: defers freeing a replaced channel until readers are done
  * @data: the message bytes
  */
 struct ms_channel {
 	struct rhash_head node;
+	struct ms_user *owner;
 	u32 id;
 	u32 gen;
 	u8 len;
@@ -164,18 +212,26 @@ struct ms_watch {
  * @channels: table of struct ms_channel keyed by id
  * @create_lock: serialises the creation of channels in @channels
  * @nchannels: channels in @channels, at most max_channels if that is set;
- *             under @create_lock
+ *             written under @create_lock
+ * @gen_floor: the highest generation a deleted channel of this slot had;
+ *             a channel created later starts above it; under @create_lock
  * @watches: table of struct ms_watch keyed by channel id
- * @nwatches: watches in @watches: a writer looks no further while it is 0
- * @watch_lock: orders the creation and removal of watches
+ * @nwatches: watches in @watches, plus the files on @orphans: a writer
+ *            looks no further while it is 0
+ * @watch_lock: orders the creation and removal of watches, and @orphans
+ * @orphans: the watcher entries of files whose watch could not be made
+ *           (out of memory): every write to the slot wakes them, so that
+ *           their pollers poll, and try again, when a message may have come
  */
 struct ms_slot {
 	struct rhashtable channels;
 	spinlock_t create_lock;	/* serialises channel creation */
 	unsigned int nchannels;
+	u32 gen_floor;
 	struct rhashtable watches;
 	atomic_t nwatches;
 	struct mutex watch_lock;	/* orders changes to @watches */
+	struct wait_queue_head orphans;
 };
 
 /* Channels in all slots, at most max_total_channels if that is set. */
@@ -207,6 +263,8 @@ static struct percpu_counter ms_counters[MS_NR_COUNTERS];
  * @watch_lock: orders channel selections and the moves of @watcher
  * @polled: the file has been polled; from then on @watcher follows @channel
  * @watch: the watch @watcher is on, for @channel; NULL if none
+ * @orphaned: @watcher is on the slot's orphans instead: its watch could
+ *	not be made; written under @watch_lock and the slot's watch_lock
  * @watcher: this file's entry on @watch's queue
  * @pollers: the poll, select and epoll waiters of this file
  */
@@ -216,6 +274,7 @@ struct ms_file {
 	atomic64_t mark;
 	struct mutex watch_lock;	/* orders selections and watcher moves */
 	bool polled;
+	bool orphaned;
 	struct ms_watch *watch;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;
@@ -295,6 +354,55 @@ static DEFINE_XARRAY(ms_slots);
 static struct kmem_cache *ms_channel_cache;
 
 /**
+ * ms_user_get() - the user the calling task's channels are charged to
+ *
+ * Context: may sleep; no lock held.
+ * Return: the user of the caller's real uid, made on its first channel,
+ * or NULL if memory ran out.
+ */
+static struct ms_user *ms_user_get(void)
+{
+	kuid_t uid = current_uid();
+	struct ms_user *user, *old;
+
+	user = xa_load(&ms_users, __kuid_val(uid));
+	if (user)
+		return user;
+	user = kzalloc_obj(*user, GFP_KERNEL_ACCOUNT);
+	if (!user)
+		return NULL;
+	user->uid = uid;
+	old = xa_cmpxchg(&ms_users, __kuid_val(uid), NULL, user,
+			 GFP_KERNEL_ACCOUNT);
+	if (!old)
+		return user;
+	kfree(user);
+	return xa_is_err(old) ? NULL : old;
+}
+
+/**
+ * ms_user_charge() - count one more channel for a user, within the limit
+ * @user: the creator of the channel
+ * @exempt: the creator has CAP_SYS_RESOURCE: no limit
+ *
+ * The count can be above the limit (channels created by exempt callers),
+ * so the check is "below", not "not equal".
+ *
+ * Return: true if counted, false if the user is at max_user_channels.
+ */
+static bool ms_user_charge(struct ms_user *user, bool exempt)
+{
+	int c = atomic_read(&user->channels);
+
+	do {
+		if (max_user_channels && !exempt &&
+		    (unsigned int)c >= max_user_channels)
+			return false;
+	} while (!atomic_try_cmpxchg(&user->channels, &c, c + 1));
+	return true;
+}
+
+/**
  * ms_channel_alloc() - allocate a channel holding a message
  * @id: the id the channel is looked up by, 1 to U32_MAX
  * @msg: its first message, copied into the channel
@@ -359,7 +467,8 @@ static inline u32 ms_next_gen(u32 gen)
 /**
  * ms_channel_create() - publish a new channel, within the limits
  * @slot: the slot whose table takes @fresh, and whose limit is checked
- * @fresh: the channel, holding its first message
+ * @fresh: the channel, holding its first message, charged to its owner
+ * @exempt: the writer has CAP_SYS_RESOURCE: no per-user limit
  *
  * Creators of one slot take its lock, look again and count under it, so
  * a writer is refused only for channels that exist: of two writers
@@ -370,10 +479,12 @@ static inline u32 ms_next_gen(u32 gen)
  * Context: RCU read-side critical section.
  * Return: 1 if @fresh was published, -EAGAIN if the channel exists (the
  * caller overwrites it), -ENOSPC if the slot has max_channels channels
- * or all slots max_total_channels, or another negative errno if the table
- * could not take it.
+ * or all slots max_total_channels, -EDQUOT if its owner has
+ * max_user_channels (the caller may retry with @exempt), or another
+ * negative errno if the table could not take it.
  */
-static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
+static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
+			     bool exempt)
 {
 	/*
 	 * Read before the insert publishes @fresh: from then on a writer
@@ -399,18 +510,30 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh)
 		ret = -ENOSPC;
 		goto unlock;
 	}
+	if (!ms_user_charge(fresh->owner, exempt)) {
+		ret = -EDQUOT;
+		goto uncount_total;
+	}
+	/* Above every generation a deleted channel of this id could have had. */
+	fresh->gen = ms_next_gen(slot->gen_floor);
 	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
 						ms_channel_params);
 	if (old) {
-		atomic_dec(&ms_total_channels);
 		/* Only creators insert, and they hold the lock: not expected. */
 		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
-		goto unlock;
+		goto uncharge_user;
 	}
-	slot->nchannels++;
+	WRITE_ONCE(slot->nchannels, slot->nchannels + 1);
 	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
 	percpu_counter_add(&ms_counters[MS_BYTES], len);
+	atomic_long_add(len, &fresh->owner->bytes);
 	ret = 1;
+	goto unlock;
+
+uncharge_user:
+	atomic_dec(&fresh->owner->channels);
+uncount_total:
+	atomic_dec(&ms_total_channels);
 unlock:
 	spin_unlock(&slot->create_lock);
 	return ret;
@@ -423,6 +546,7 @@ unlock:
  * @msg: the message, already in kernel memory
  * @len: its length, 1 to MSG_SLOT_MAX_LEN
  * @fresh: a channel already holding @msg, or NULL
+ * @exempt: the writer has CAP_SYS_RESOURCE: no per-user limit
  *
  * Overwrites the channel in place if it exists and has room. Otherwise
  * publishes @fresh, as a new channel or as the replacement of one too
@@ -431,40 +555,53 @@ unlock:
  *
  * Context: RCU read-side critical section.
  * Return: 0 if stored in place (@fresh unused), 1 if @fresh was published,
- * -EAGAIN if the caller must allocate @fresh or look again, -ENOSPC if a
- * new channel would pass max_channels or max_total_channels, or another
- * negative errno if the table could not take the new channel.
+ * -ENOENT if the channel does not exist and @fresh is NULL (the caller
+ * checks the limits, then allocates it), -EAGAIN if the caller must
+ * allocate @fresh for a larger channel or look again, -ENOSPC if a
+ * new channel would pass max_channels or max_total_channels, -EDQUOT if
+ * it would pass max_user_channels, or another negative errno if the
+ * table could not take the new channel.
  */
 static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 				       const u8 *msg, u8 len,
-				       struct ms_channel *fresh)
+				       struct ms_channel *fresh, bool exempt)
 {
 	struct ms_channel *chan;
 	int ret;
 
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	if (!chan)
-		return fresh ? ms_channel_create(slot, fresh) : -EAGAIN;
+		return fresh ? ms_channel_create(slot, fresh, exempt) : -ENOENT;
+	/*
+	 * Nothing to store yet (a larger channel is needed, or this one is
+	 * dead): no write section, which would make readers copy again.
+	 * @cap never changes; @dead is looked at again under the lock.
+	 */
+	if ((len > chan->cap && !fresh) || READ_ONCE(chan->dead))
+		return -EAGAIN;
 
 	write_seqlock(&chan->lock);
 	if (chan->dead) {
 		ret = -EAGAIN;
 	} else if (len <= chan->cap) {
-		if (len != chan->len)
+		if (len != chan->len) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
+			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
+		}
 		memcpy(chan->data, msg, len);
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
 		ret = 0;
-	} else if (!fresh) {
-		ret = -EAGAIN;
 	} else {
 		fresh->gen = ms_next_gen(chan->gen);
+		/* The creator stays charged, whoever makes it grow. */
+		fresh->owner = chan->owner;
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
-			chan->dead = true;
+			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
+			WRITE_ONCE(chan->dead, true);
 			ret = 1;
 		}
 	}
@@ -476,34 +613,85 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 }
 
 /**
+ * ms_channel_room() - may the caller create one more channel in a slot?
+ * @slot: the slot the channel would be created in
+ * @exempt: set if the caller is over max_user_channels and has
+ *          CAP_SYS_RESOURCE
+ *
+ * Looked at without the slot's lock, before allocating the channel, so
+ * that a write that is going to get -ENOSPC allocates nothing;
+ * ms_channel_create() checks again under the lock.
+ *
+ * Return: 0, or -ENOSPC if a limit is reached.
+ */
+static int ms_channel_room(struct ms_slot *slot, bool *exempt)
+{
+	struct ms_user *user;
+
+	if (max_channels && READ_ONCE(slot->nchannels) >= max_channels)
+		return -ENOSPC;
+	if (max_total_channels &&
+	    (unsigned int)atomic_read(&ms_total_channels) >= max_total_channels)
+		return -ENOSPC;
+	if (!max_user_channels || *exempt)
+		return 0;
+	user = xa_load(&ms_users, __kuid_val(current_uid()));
+	if (user && (unsigned int)atomic_read(&user->channels) >= max_user_channels) {
+		if (!capable(CAP_SYS_RESOURCE))
+			return -ENOSPC;
+		*exempt = true;
+	}
+	return 0;
+}
+
+/**
  * ms_channel_store() - make a message the last message of a channel
  * @slot: the slot of the writing file
  * @id: the file's channel, created here on its first message
  * @msg: message bytes, in kernel memory
  * @len: message length, 1 to MSG_SLOT_MAX_LEN
  *
- * Creates the channel on its first message. On failure the channel keeps
- * its previous message, or stays absent.
+ * Creates the channel on its first message, charged to the caller's
+ * user. On failure the channel keeps its previous message, or stays
+ * absent. A creator over max_user_channels is asked for CAP_SYS_RESOURCE
+ * only then, so that capable() marks and audits only a use of it.
  *
- * Return: 0, -ENOSPC if creating the channel would pass max_channels or
- * max_total_channels, or -ENOMEM if memory ran out.
+ * Return: 0, -ENOSPC if creating the channel would pass max_channels,
+ * max_total_channels or max_user_channels, or -ENOMEM if memory ran out.
  */
 static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
 	struct ms_channel *fresh = NULL;
+	struct ms_user *user = NULL;
+	bool exempt = false;
 	int ret;
 
 	for (;;) {
+		/* A new channel is the caller's; a larger one, its creator's. */
+		if (fresh)
+			fresh->owner = user;
 		rcu_read_lock();
-		ret = ms_channel_commit(slot, id, msg, len, fresh);
+		ret = ms_channel_commit(slot, id, msg, len, fresh, exempt);
 		rcu_read_unlock();
-		if (ret != -EAGAIN)
+		if (ret == -EDQUOT && !exempt && capable(CAP_SYS_RESOURCE)) {
+			exempt = true;
+			continue;
+		}
+		if (ret == -ENOENT) {
+			ret = ms_channel_room(slot, &exempt);
+			if (ret)
+				break;
+		} else if (ret != -EAGAIN) {
 			break;
+		}
 		if (fresh) {
 			/* Another writer got there first: look again. */
 			cond_resched();
 			continue;
 		}
+		user = ms_user_get();
+		if (!user)
+			return -ENOMEM;
 		fresh = ms_channel_alloc(id, msg, len);
 		if (!fresh)
 			return -ENOMEM;
@@ -513,10 +701,66 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		return 0;
 	if (fresh)
 		ms_channel_free(fresh);
+	if (ret == -EDQUOT)
+		return -ENOSPC;
 	if (ret == 0 || ret == -ENOSPC)
 		return ret;
 	/* rhashtable says -EBUSY when it cannot grow its table right now. */
 	return -ENOMEM;
+}
+
+/**
+ * ms_channel_delete() - remove a channel and its message from its slot
+ * @slot: the slot of the deleting file
+ * @id: the file's channel
+ *
+ * Holds the slot's create_lock, so that the counts stay exact against
+ * creators, and the channel's lock, so that no writer stores into it
+ * once it is out of the table: writers and readers that find it dead
+ * look again, and find no channel (a writer then creates it anew). A
+ * channel a larger one replaced meanwhile is looked up again: the
+ * replacement is in the table before the old one is marked dead. Readers
+ * that copied the message before it left return it whole.
+ *
+ * The channel's creator is charged for it no longer.
+ *
+ * Return: 0, or -ENOENT if the channel has no message.
+ */
+static int ms_channel_delete(struct ms_slot *slot, u32 id)
+{
+	struct ms_channel *chan;
+	u8 len;
+
+	rcu_read_lock();
+	spin_lock(&slot->create_lock);
+	for (;;) {
+		chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+		if (!chan)
+			goto unlock;
+		write_seqlock(&chan->lock);
+		if (!chan->dead)
+			break;
+		write_sequnlock(&chan->lock);
+	}
+	/* Cannot fail: the channel is in the table while it is not dead. */
+	rhashtable_remove_fast(&slot->channels, &chan->node, ms_channel_params);
+	WRITE_ONCE(chan->dead, true);
+	if ((s32)(chan->gen - slot->gen_floor) > 0)
+		slot->gen_floor = chan->gen;
+	len = chan->len;
+	write_sequnlock(&chan->lock);
+
+	WRITE_ONCE(slot->nchannels, slot->nchannels - 1);
+	atomic_dec(&ms_total_channels);
+	atomic_dec(&chan->owner->channels);
+	atomic_long_sub(len, &chan->owner->bytes);
+	percpu_counter_dec(&ms_counters[MS_CHANNELS]);
+	percpu_counter_sub(&ms_counters[MS_BYTES], len);
+	call_rcu(&chan->rcu, ms_channel_free_rcu);
+unlock:
+	spin_unlock(&slot->create_lock);
+	rcu_read_unlock();
+	return chan ? 0 : -ENOENT;
 }
 
 /**
@@ -532,7 +776,10 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
  * does), so that a continuous stream of writers cannot make the reader
  * retry forever. A channel that a larger one replaced meanwhile is looked
  * up again: the replacement is in the table before the old one is marked
- * dead, and a channel is replaced at most a few times as it grows.
+ * dead, and a channel is replaced at most a few times as it grows. A
+ * deleted channel is looked up again too, and is then absent (or created
+ * anew by a later write): each pass follows another caller's completed
+ * change.
  * Flattened, so that the lookup is inlined: see ms_read().
  *
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
@@ -621,6 +868,9 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
 	if (watch && waitqueue_active(&watch->wq))
 		__wake_up(&watch->wq, TASK_NORMAL, 0, NULL);
 	rcu_read_unlock();
+	/* Files whose watch could not be made: they poll, and try again. */
+	if (waitqueue_active(&slot->orphans))
+		__wake_up(&slot->orphans, TASK_NORMAL, 0, NULL);
 }
 
 /**
@@ -631,7 +881,8 @@ static void ms_channel_notify(struct ms_slot *slot, u32 id)
  * @key: unused: the queue belongs to one channel only
  *
  * The entry is on the queue of its file's channel only, so every call is
- * for a write to that channel.
+ * for a write to that channel; or, if its watch could not be made, on the
+ * slot's orphans, woken by every write to the slot.
  *
  * Return: 0: never counts as an exclusive wake-up.
  */
@@ -649,12 +900,16 @@ static int ms_file_wake(struct wait_queue_entry *wq_entry, unsigned int mode,
  * ms_watch_get() - find or create the watch of a channel, and use it
  * @slot: the slot whose table of watches holds it
  * @id: the channel a file is about to wait on, not 0
+ * @spare: a watch the caller allocated without the lock, or NULL; set to
+ *         NULL if it became the channel's watch
  *
  * Context: @slot->watch_lock is held.
- * Return: the watch, with one more user, or an ERR_PTR() if it could not
- * be created.
+ * Return: the watch, with one more user; ERR_PTR(-EAGAIN) if the channel
+ * has none and @spare is NULL (allocate one without the lock and call
+ * again), or another ERR_PTR() if the table could not take it.
  */
-static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
+static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id,
+				     struct ms_watch **spare)
 {
 	struct ms_watch *watch;
 	int err;
@@ -664,18 +919,17 @@ static struct ms_watch *ms_watch_get(struct ms_slot *slot, u32 id)
 		watch->users++;
 		return watch;
 	}
-	watch = kmalloc(sizeof(*watch), GFP_KERNEL_ACCOUNT);
+	watch = *spare;
 	if (!watch)
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(-EAGAIN);
 	watch->id = id;
 	watch->users = 1;
 	init_waitqueue_head(&watch->wq);
 	err = rhashtable_insert_fast(&slot->watches, &watch->node,
 				     ms_watch_params);
-	if (err) {
-		kfree(watch);
+	if (err)
 		return ERR_PTR(err);
-	}
+	*spare = NULL;
 	atomic_inc(&slot->nwatches);
 	return watch;
 }
@@ -702,7 +956,13 @@ static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
  * @mf: the file, whose watch_lock the caller holds
  * @id: the channel; 0 takes the watcher off any watch
  *
- * On failure the watcher is on no watch: never on another channel's.
+ * A new watch is allocated without the slot's watch_lock held: the
+ * allocation is charged to the caller's memory cgroup and may wait for
+ * reclaim, which must not hold up the other files of the slot.
+ *
+ * On failure the watcher is on the slot's orphans, never on another
+ * channel's watch: every write to the slot wakes it, and the next poll
+ * tries again.
  *
  * Context: @mf->watch_lock is held.
  * Return: 0, or -ENOMEM (or another negative errno from the table) if the
@@ -711,27 +971,47 @@ static void ms_watch_put(struct ms_slot *slot, struct ms_watch *watch)
 static int ms_file_move(struct ms_file *mf, u32 id)
 {
 	struct ms_slot *slot = mf->slot;
-	struct ms_watch *watch = NULL;
+	struct ms_watch *watch = NULL, *spare = NULL;
 	int err = 0;
 
-	if (mf->watch ? mf->watch->id == id : !id)
+	if (mf->watch ? mf->watch->id == id : !id && !mf->orphaned)
 		return 0;
-	mutex_lock(&slot->watch_lock);
-	if (id) {
-		watch = ms_watch_get(slot, id);
-		if (IS_ERR(watch)) {
-			err = PTR_ERR(watch);
-			watch = NULL;
+	for (;;) {
+		mutex_lock(&slot->watch_lock);
+		if (!id)
+			break;
+		watch = ms_watch_get(slot, id, &spare);
+		if (watch != ERR_PTR(-EAGAIN))
+			break;
+		mutex_unlock(&slot->watch_lock);
+		spare = kmalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			mutex_lock(&slot->watch_lock);
+			watch = ERR_PTR(-ENOMEM);
+			break;
 		}
+	}
+	if (IS_ERR(watch)) {
+		err = PTR_ERR(watch);
+		watch = NULL;
 	}
 	if (mf->watch) {
 		remove_wait_queue(&mf->watch->wq, &mf->watcher);
 		ms_watch_put(slot, mf->watch);
+	} else if (mf->orphaned) {
+		remove_wait_queue(&slot->orphans, &mf->watcher);
+		atomic_dec(&slot->nwatches);
 	}
 	mf->watch = watch;
-	if (watch)
+	mf->orphaned = err != 0;
+	if (watch) {
 		add_wait_queue(&watch->wq, &mf->watcher);
+	} else if (err) {
+		atomic_inc(&slot->nwatches);
+		add_wait_queue(&slot->orphans, &mf->watcher);
+	}
 	mutex_unlock(&slot->watch_lock);
+	kfree(spare);
 	return err;
 }
 
@@ -762,8 +1042,8 @@ static int ms_file_watch(struct ms_file *mf, u32 *id)
  *
  * Starts a new selection, in which nothing has been read yet, and moves a
  * polled file's watcher to the channel. If the watch cannot be created,
- * the watcher is on none; the wake-up below makes the pollers poll again,
- * and ms_poll() tries again or reports the error.
+ * the watcher is on the slot's orphans; the wake-up below makes the
+ * pollers poll again, and ms_poll() tries again or reports the error.
  */
 static void ms_file_select(struct ms_file *mf, u32 id)
 {
@@ -778,9 +1058,15 @@ static void ms_file_select(struct ms_file *mf, u32 id)
 		ms_file_move(mf, id);
 	mutex_unlock(&mf->watch_lock);
 
-	/* epoll polls again only when woken: let it see the new channel. */
+	/*
+	 * epoll polls again only when woken: let it see the new channel.
+	 * The key names every event a selection can change (EPOLLERR to
+	 * EPOLLOUT, and EPOLLIN), as epoll drops a wake-up whose key meets
+	 * none of a registration's events: an EPOLLOUT-only one included.
+	 */
 	if (wq_has_sleeper(&mf->pollers))
-		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM);
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM |
+					   EPOLLOUT | EPOLLWRNORM);
 }
 
 /**
@@ -805,6 +1091,10 @@ static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
  *
  * Records @gen only if no channel was selected since the read began: a
  * read that returns after an ioctl() must not mark the new selection read.
+ * The mark only moves forward: a read that copied generation g and ends
+ * after another read of the same file marked g + 1 leaves g + 1 (the
+ * generations of one channel only grow, also across a delete; compared
+ * as distances, so that they may wrap).
  * The compare-and-exchange makes the check and the store one step against
  * ms_file_select(), which changes the selection count. If the read saw the
  * old count with the new channel, the selection's store comes later and
@@ -817,6 +1107,8 @@ static void ms_file_mark_read(struct ms_file *mf, s64 mark, u32 gen)
 
 	do {
 		if (MS_MARK_EPOCH(old) != epoch || MS_MARK_GEN(old) == gen)
+			return;
+		if (MS_MARK_GEN(old) && (s32)(gen - MS_MARK_GEN(old)) < 0)
 			return;
 	} while (!atomic64_try_cmpxchg(&mf->mark, &old, MS_MARK(epoch, gen)));
 }
@@ -843,6 +1135,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&slot->watch_lock);
+	init_waitqueue_head(&slot->orphans);
 	err = rhashtable_init(&slot->channels, &ms_channel_params);
 	if (err)
 		goto free_slot;
@@ -888,6 +1181,17 @@ static void ms_slots_destroy(void)
 		cond_resched();
 	}
 	xa_destroy(&ms_slots);
+}
+
+/* Free every user; after ms_slots_destroy(), with no channel left. */
+static void ms_users_destroy(void)
+{
+	struct ms_user *user;
+	unsigned long uid;
+
+	xa_for_each(&ms_users, uid, user)
+		kfree(user);
+	xa_destroy(&ms_users);
 }
 
 /**
@@ -937,10 +1241,34 @@ static int ms_release(struct inode *inode, struct file *file)
 }
 
 /**
- * ms_ioctl() - select the channel of an open file
+ * ms_delete() - MSG_SLOT_DELETE: delete the file's channel and its message
+ * @file: the file whose selected channel is deleted
+ *
+ * Deleting needs the power to overwrite, so the file must be open for
+ * writing, as write() requires. The file keeps its channel selected: a
+ * later write creates it again.
+ *
+ * Return: 0, -EBADF (the file is not open for writing), -EINVAL (no
+ * channel selected) or -ENOENT (the channel has no message).
+ */
+static long ms_delete(struct file *file)
+{
+	struct ms_file *mf = file->private_data;
+	u32 id = READ_ONCE(mf->channel);
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!id)
+		return -EINVAL;
+	return ms_channel_delete(mf->slot, id);
+}
+
+/**
+ * ms_ioctl() - select the channel of an open file, or delete it
  * @file: the file whose channel changes
- * @cmd: MSG_SLOT_CHANNEL, or MSG_SLOT_CHANNEL_LONG with the same meaning
- * @arg: the channel id, 1 to 4294967295
+ * @cmd: MSG_SLOT_CHANNEL, MSG_SLOT_CHANNEL_LONG with the same meaning, or
+ *       MSG_SLOT_DELETE
+ * @arg: the channel id, 1 to 4294967295; not used by MSG_SLOT_DELETE
  *
  * The channel belongs to this open file only: not to its slot, not to
  * other files of the slot. Selecting a channel, even the same one again,
@@ -948,12 +1276,14 @@ static int ms_release(struct inode *inode, struct file *file)
  * to the new channel's queue.
  *
  * Return: 0, or -EINVAL for another command or an id out of range (the
- * file's channel is then unchanged).
+ * file's channel is then unchanged); MSG_SLOT_DELETE as ms_delete().
  */
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
 
+	if (cmd == MSG_SLOT_DELETE)
+		return ms_delete(file);
 	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
 	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;
@@ -1176,22 +1506,32 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
  *  - A read marks its message read only if no ioctl() came between its
  *    start and its end (ms_file_mark_read()), so a read of the old channel
  *    finishing late cannot hide the new channel's message.
+ *  - If the watch cannot be made (out of memory), the entry goes on the
+ *    slot's orphans, which every write to the slot wakes, and the poll
+ *    reports EPOLLERR beside its usual answer: the same barrier pairing
+ *    holds, and the next poll, which a write to the slot brings about,
+ *    tries again. Edge-triggered epoll, which polls only when woken, is
+ *    not left without wake-ups.
  *
- * Return: EPOLLERR if no channel is selected or the channel's watch could
- * not be created (out of memory); else EPOLLOUT | EPOLLWRNORM, plus
- * EPOLLIN | EPOLLRDNORM if the channel holds a message written after this
- * file's last successful read of it (any message, if the file has not read
- * it since selecting the channel).
+ * Return: EPOLLERR if no channel is selected; else EPOLLOUT | EPOLLWRNORM,
+ * plus EPOLLIN | EPOLLRDNORM if the channel holds a message written after
+ * this file's last successful read of it (any message, if the file has not
+ * read it since selecting the channel), plus EPOLLERR if the channel's
+ * watch could not be created (out of memory).
  */
 static __poll_t ms_poll(struct file *file, poll_table *wait)
 {
 	struct ms_file *mf = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 	u32 id, gen;
+	int err;
 
 	poll_wait(file, &mf->pollers, wait);
-	if (ms_file_watch(mf, &id) || !id)
+	err = ms_file_watch(mf, &id);
+	if (!id)
 		return EPOLLERR;
+	if (err)
+		mask |= EPOLLERR;
 	/* Pairs with smp_mb() in ms_channel_notify(). */
 	smp_mb();
 	gen = ms_channel_gen(mf->slot, id);
@@ -1282,6 +1622,21 @@ static int ms_counter_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(ms_counter_fops, ms_counter_get, NULL, "%llu\n");
 
+/* debugfs users: a line per user, "UID CHANNELS BYTES", in uid order. */
+static int ms_users_show(struct seq_file *m, void *unused)
+{
+	struct ms_user *user;
+	unsigned long uid;
+
+	xa_for_each(&ms_users, uid, user)
+		seq_printf(m, "%u %d %ld\n",
+			   from_kuid_munged(seq_user_ns(m), user->uid),
+			   atomic_read(&user->channels),
+			   atomic_long_read(&user->bytes));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ms_users);
+
 static struct dentry *ms_debugfs;
 
 /*
@@ -1296,6 +1651,7 @@ static void ms_debugfs_create(void)
 	for (i = 0; i < MS_NR_COUNTERS; i++)
 		debugfs_create_file_unsafe(ms_counter_names[i], 0444, ms_debugfs,
 					   &ms_counters[i], &ms_counter_fops);
+	debugfs_create_file("users", 0444, ms_debugfs, NULL, &ms_users_fops);
 }
 
 /* Destroy the first @count counters. */
@@ -1415,6 +1771,7 @@ static void __exit ms_exit(void)
 	ms_nodes_destroy();
 	unregister_chrdev_region(MKDEV(major, 0), MS_MINORS);
 	ms_slots_destroy();
+	ms_users_destroy();
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();
 	kmem_cache_destroy(ms_channel_cache);

@@ -33,6 +33,15 @@
  */
 #define MSG_SLOT_CHANNEL_LONG _IOW(MSG_SLOT_MAJOR, 0, unsigned long long)
 
+/*
+ * ioctl(fd, MSG_SLOT_DELETE): delete the channel this open file selected,
+ * and its message, from the slot. The argument is not used. The file must
+ * be open for writing (EBADF otherwise), have a channel selected (EINVAL)
+ * and the channel must hold a message (ENOENT). Deleting needs the same
+ * power as overwriting: anyone who may write to the slot may delete.
+ */
+#define MSG_SLOT_DELETE _IO(MSG_SLOT_MAJOR, 1)
+
 /* The largest message, in bytes. The smallest is one byte. */
 #define MSG_SLOT_MAX_LEN 128
 

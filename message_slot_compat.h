@@ -44,15 +44,24 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 #endif
 
 /*
- * 7.0 (and 6.12.y stable: Debian's 6.12.117 has it): kzalloc_obj()
- * allocates an object of the type of its first argument, and checkpatch
- * prefers it to kzalloc(sizeof(...)). It is a macro, so its absence is
- * what tells, not the version, which backports make wrong.
+ * 7.0 (and 6.12.y stable: Debian's 6.12.117 has it): kzalloc_obj() and
+ * kmalloc_obj() allocate an object of the type of their first argument,
+ * and checkpatch prefers them to kzalloc(sizeof(...)) and
+ * kmalloc(sizeof(...)). They are macros, so their absence is what tells,
+ * not the version, which backports make wrong.
  */
 #ifndef kzalloc_obj
 #define kzalloc_obj(obj, gfp)					\
 ({								\
 	typeof(obj) *__ms_obj = kzalloc(sizeof(obj), gfp);	\
+	__ms_obj;						\
+})
+#endif
+
+#ifndef kmalloc_obj
+#define kmalloc_obj(obj, gfp)					\
+({								\
+	typeof(obj) *__ms_obj = kmalloc(sizeof(obj), gfp);	\
 	__ms_obj;						\
 })
 #endif

@@ -40,6 +40,7 @@ struct model_slot {
 struct model_file {
 	struct model_slot *slot;
 	uint32_t channel;	/* 0: none selected */
+	int read_only;		/* opened without write access */
 	int refs;		/* descriptors sharing it (dup) */
 };
 
@@ -59,9 +60,32 @@ static inline struct model_channel *model_find(struct model_slot *s, uint32_t id
 	return NULL;
 }
 
+/* ioctl(fd, MSG_SLOT_DELETE): unlink the file's channel; 0 or -errno. */
+static inline long model_delete(struct model_file *f)
+{
+	struct model_channel **p;
+
+	if (f->read_only)
+		return -EBADF;
+	if (f->channel == 0)
+		return -EINVAL;
+	for (p = &f->slot->buckets[f->channel % MODEL_BUCKETS]; *p; p = &(*p)->next) {
+		if ((*p)->id == f->channel) {
+			struct model_channel *c = *p;
+
+			*p = c->next;
+			free(c);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ioctl(fd, cmd, arg): 0 or -errno. */
 static inline long model_ioctl(struct model_file *f, unsigned long cmd, unsigned long arg)
 {
+	if (cmd == MSG_SLOT_DELETE)
+		return model_delete(f);
 	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
 	    arg == 0 || arg > 4294967295ul)
 		return -EINVAL;

@@ -300,6 +300,81 @@ static void test_stream(void)
 	close(fd);
 }
 
+/*
+ * MSG_SLOT_DELETE removes the file's channel and its message: reads get
+ * EWOULDBLOCK, the id can be written again, the counters go down; a file
+ * not open for writing may not delete, a file with no channel has
+ * nothing to delete, and an absent channel is ENOENT.
+ */
+static void test_delete(void)
+{
+	unsigned char buf[MSG_SLOT_MAX_LEN], msg[MSG_SLOT_MAX_LEN];
+	int a = must_open_chan(4, 50);
+	int b = must_open_chan(4, 50);
+	int c = must_open_chan(4, 51);
+	long chans, bytes;
+	int ro, none;
+
+	is_int(write(a, "doomed", 6), 6, "channel 50 holds 6 bytes");
+	is_int(write(c, "kept", 4), 4, "channel 51 holds 4 bytes");
+	chans = ms_counter("channels");
+	bytes = ms_counter("bytes");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "MSG_SLOT_DELETE on channel 50: 0");
+	is_errno(read(a, buf, sizeof(buf)), EWOULDBLOCK, "the deleting file reads EWOULDBLOCK");
+	is_errno(read(b, buf, sizeof(buf)), EWOULDBLOCK,
+		 "another file on channel 50 reads EWOULDBLOCK");
+	ok(holds(c, "kept", 4), "channel 51 of the same slot is untouched");
+	is_int(ms_counter("channels"), chans - 1, "debugfs channels is one lower");
+	is_int(ms_counter("bytes"), bytes - 6, "debugfs bytes is 6 lower");
+	is_errno(ioctl(a, MSG_SLOT_DELETE), ENOENT, "deleting it again: ENOENT");
+	is_errno(ioctl(b, MSG_SLOT_DELETE), ENOENT, "from the other file too: ENOENT");
+	is_int(write(a, "again", 5), 5, "the file keeps channel 50 selected: a write creates it anew");
+	ok(holds(b, "again", 5), "the other file reads the new message");
+	is_int(ms_counter("channels"), chans, "debugfs channels is back");
+
+	is_int(ioctl(b, MSG_SLOT_DELETE, 12345UL), 0, "the argument is not used: any value deletes");
+	is_errno(read(a, buf, sizeof(buf)), EWOULDBLOCK, "and the channel is gone");
+
+	fill_msg(msg, sizeof(msg), 52);
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 52UL), 0, "channel 52");
+	is_int(write(a, "s", 1), 1, "a 1-byte message");
+	is_int(write(a, msg, sizeof(msg)), MSG_SLOT_MAX_LEN, "then 128 bytes: the channel is replaced");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "a replaced channel deletes");
+	is_errno(read(a, buf, sizeof(buf)), EWOULDBLOCK, "and reads EWOULDBLOCK");
+
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, (unsigned long)MS_MAX_ID), 0, "channel 4294967295");
+	is_int(write(a, "max", 3), 3, "written");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "channel 4294967295 deletes");
+	is_errno(read(a, buf, sizeof(buf)), EWOULDBLOCK, "and reads EWOULDBLOCK");
+
+	none = open(slot_path(4), O_RDWR);
+	if (none < 0)
+		die("open");
+	is_errno(ioctl(none, MSG_SLOT_DELETE), EINVAL, "no channel selected: EINVAL");
+	close(none);
+
+	ro = open(slot_path(4), O_RDONLY);
+	if (ro < 0)
+		die("open");
+	is_errno(ioctl(ro, MSG_SLOT_DELETE), EBADF,
+		 "a file not open for writing, with no channel: EBADF (before EINVAL)");
+	is_int(ioctl(ro, MSG_SLOT_CHANNEL, 51UL), 0, "the read-only file selects channel 51");
+	is_errno(ioctl(ro, MSG_SLOT_DELETE), EBADF, "and may not delete it: EBADF");
+	ok(holds(ro, "kept", 4), "channel 51 keeps its message");
+	close(ro);
+
+	ro = open(slot_path(4), O_WRONLY);
+	if (ro < 0)
+		die("open");
+	is_int(ioctl(ro, MSG_SLOT_CHANNEL, 51UL), 0, "a write-only file selects channel 51");
+	is_int(ioctl(ro, MSG_SLOT_DELETE), 0, "and may delete it");
+	is_errno(read(c, buf, sizeof(buf)), EWOULDBLOCK, "channel 51 is gone");
+	close(ro);
+	close(a);
+	close(b);
+	close(c);
+}
+
 static void test_many_channels(void)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN], buf[MSG_SLOT_MAX_LEN];
@@ -339,5 +414,6 @@ TAP_MAIN(
 	TAP_CASE(test_slots, 60),
 	TAP_CASE(test_persistence, 60),
 	TAP_CASE(test_stream, 60),
+	TAP_CASE(test_delete, 60),
 	TAP_CASE(test_many_channels, 300),
 )

@@ -164,6 +164,65 @@ static void test_failing_steps(void)
 		   "reader whose standard output fails");
 }
 
+/*
+ * message_sender --delete DEVICE CHANNEL: deletes the channel, says
+ * nothing and exits 0; exits 1 with the step and the system's error for
+ * an absent channel, a bad channel or a wrong number of arguments.
+ */
+static void test_delete(void)
+{
+	static const char *const bad[] = { "abc", "0", "-1", "4294967296", "" };
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	struct result r;
+	char what[64];
+	size_t i;
+	int fd;
+
+	slot_path(0);
+	RUN(&r, SENDER, DEV, "70", "to delete");
+	succeeds_with(&r, "", 0, "sender to channel 70");
+	RUN(&r, SENDER, "--delete", DEV, "70");
+	succeeds_with(&r, "", 0, "message_sender --delete DEV 70");
+	fd = must_open_chan(0, 70);
+	is_errno(read(fd, buf, sizeof(buf)), EWOULDBLOCK, "channel 70 holds no message any more");
+	close(fd);
+	RUN(&r, READER, DEV, "70");
+	fails_with(&r, "message_reader: read: Resource temporarily unavailable",
+		   "message_reader on the deleted channel");
+	RUN(&r, SENDER, "--delete", DEV, "70");
+	fails_with(&r, "message_sender: ioctl MSG_SLOT_DELETE 70: No such file or directory",
+		   "deleting a channel with no message");
+	RUN(&r, SENDER, DEV, "70", "back");
+	succeeds_with(&r, "", 0, "sending to channel 70 again");
+	RUN(&r, READER, DEV, "70");
+	succeeds_with(&r, "back", 4, "and it reads back");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(what, sizeof(what), "--delete channel '%s'", bad[i]);
+		RUN(&r, SENDER, "--delete", DEV, (char *)bad[i]);
+		fails_with(&r, "invalid channel", what);
+	}
+	RUN(&r, SENDER, "--delete", DEV, "0");
+	fails_with(&r, "message_sender: invalid channel '0': Invalid argument (expected 1 to 4294967295)",
+		   "--delete channel 0, in the usual words");
+	RUN(&r, SENDER, "--delete", DEV);
+	fails_with(&r, "usage: message_sender DEVICE CHANNEL MESSAGE", "--delete with 1 argument");
+	RUN(&r, SENDER, "--delete");
+	fails_with(&r, "usage:", "--delete alone");
+	RUN(&r, SENDER, "--delete", DEV, "70", "x");
+	fails_with(&r, "usage:", "--delete with 3 arguments");
+	RUN(&r, READER, DEV, "70");
+	succeeds_with(&r, "back", 4, "none of the refused calls deleted channel 70");
+	RUN(&r, SENDER, "--delete", "/dev/no_such_slot", "1");
+	fails_with(&r, "message_sender: open /dev/no_such_slot: No such file or directory",
+		   "--delete on a missing device");
+	RUN(&r, SENDER, "--delete", "/dev/null", "1");
+	fails_with(&r, "message_sender: ioctl MSG_SLOT_CHANNEL 1: Inappropriate ioctl for device",
+		   "--delete on a device that is not a slot");
+	RUN(&r, SENDER, "--help");
+	ok(strstr(r.out, "--delete DEVICE CHANNEL") != NULL, "--help shows --delete");
+}
+
 static void test_help(void)
 {
 	struct result r;
@@ -292,6 +351,7 @@ TAP_MAIN(
 	TAP_CASE(test_round_trips, 60),
 	TAP_CASE(test_failing_steps, 60),
 	TAP_CASE(test_help, 60),
+	TAP_CASE(test_delete, 60),
 	TAP_CASE(test_stdin, 60),
 	TAP_CASE(test_follow, 60),
 	TAP_CASE(test_follow_nul, 60),

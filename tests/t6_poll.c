@@ -213,6 +213,170 @@ static void test_epoll(void)
 	close(writer);
 }
 
+/*
+ * A deleted channel holds no message for poll; the message that creates
+ * it again is unread for every file, even one that had read the deleted
+ * channel's (a new channel counts generations from where the deleted one
+ * stopped, so the two cannot be taken for each other).
+ */
+static void test_delete(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned char buf[MSG_SLOT_MAX_LEN];
+	int fd = must_open_chan(MINOR, 42);
+	int lt = must_open_chan(MINOR, 42);
+	int writer = must_open_chan(MINOR, 42);
+	int ep = epoll_create1(0);
+	pid_t w;
+
+	is_int(write(writer, "one", 3), 3, "channel 42 written");
+	is_int(read(fd, buf, sizeof(buf)), 3, "this file reads it");
+	is_int(poll1(fd, POLLIN, 0), 0, "nothing new for it");
+	is_int(poll1(lt, POLLIN, 0), POLLIN, "another file has not read it: POLLIN");
+	ev.data.fd = fd;
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, on this file");
+	is_int(epoll_count(ep, 0), 0, "edge: nothing yet");
+	is_int(ioctl(writer, MSG_SLOT_DELETE), 0, "channel 42 deleted");
+	is_int(poll1(lt, POLLIN | POLLOUT, 0), POLLOUT,
+	       "the file that had not read it: no message any more, only POLLOUT");
+	is_int(poll1(fd, POLLIN | POLLOUT, 0), POLLOUT, "this file: POLLOUT only");
+	is_int(epoll_count(ep, 0), 0, "edge: the delete fires nothing");
+
+	is_int(write(writer, "two", 3), 3, "channel 42 created again");
+	is_int(poll1(fd, POLLIN, 0), POLLIN,
+	       "the new message is unread by the file that read the deleted one");
+	is_int(poll1(lt, POLLIN, 0), POLLIN, "and by the other");
+	is_int(epoll_count(ep, 0), 1, "edge: the write fires once");
+	is_int(read(fd, buf, sizeof(buf)), 3, "read it");
+	is_int(poll1(fd, POLLIN, 0), 0, "nothing new after the read");
+
+	is_int(ioctl(writer, MSG_SLOT_DELETE), 0, "deleted again");
+	w = spawn_writer(getpid(), MINOR, 42, "three");
+	is_int(poll1(fd, POLLIN, 10000), POLLIN,
+	       "poll asleep on the deleted channel is woken by the write that creates it");
+	ok(reaped_ok(w), "written while this process slept in poll");
+	close(ep);
+	close(fd);
+	close(lt);
+	close(writer);
+}
+
+/*
+ * An edge-triggered registration for EPOLLOUT alone, made before the
+ * first ioctl: it reports EPOLLERR once, and the ioctl's wake-up must
+ * reach it (epoll drops a wake-up whose key meets none of its events),
+ * both for an epoll_wait that comes later and for one asleep across the
+ * ioctl.
+ */
+static void test_epollout_edge(void)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	int fd = open(slot_path(MINOR), O_RDWR);
+	int ep = epoll_create1(0);
+	pid_t sleeper;
+
+	if (fd < 0 || ep < 0)
+		die("open, epoll_create1");
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, EPOLLOUT only, no channel");
+	ev.events = 0;
+	ok(epoll_wait(ep, &ev, 1, 0) == 1 && ev.events == EPOLLERR, "EPOLLERR once");
+	is_int(epoll_count(ep, 0), 0, "then nothing");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 60UL), 0, "ioctl selects channel 60");
+	ev.events = 0;
+	ok(epoll_wait(ep, &ev, 1, 0) == 1 && ev.events == EPOLLOUT,
+	   "the ioctl's wake-up reached the registration: EPOLLOUT");
+	is_int(epoll_count(ep, 0), 0, "once");
+	close(ep);
+	close(fd);
+
+	fd = open(slot_path(MINOR), O_RDWR);
+	ep = epoll_create1(0);
+	ev.events = EPOLLOUT | EPOLLET;
+	if (fd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 || epoll_count(ep, 0) != 1)
+		die("a second registration");
+	fflush(stdout);
+	sleeper = fork();
+	if (sleeper < 0)
+		die("fork");
+	if (sleeper == 0) {
+		ev.events = 0;
+		_exit(epoll_wait(ep, &ev, 1, 10000 * tap_time_scale()) == 1 && ev.events == EPOLLOUT ?
+		      0 : 1);
+	}
+	{
+		time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
+
+		while (!task_polling(sleeper, sleeper) && time(NULL) <= limit)
+			sched_yield();
+	}
+	ok(task_polling(sleeper, sleeper), "a child sleeps in epoll_wait on the registration");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 60UL), 0, "ioctl selects channel 60");
+	is_int(wait_exit(sleeper), 0, "the child wakes with EPOLLOUT");
+	close(ep);
+	close(fd);
+}
+
+/* Make the next injectable call of this thread fail (debug kernel). */
+static void fail_next(int nth)
+{
+	if (pwrite(nth, "1", 1, 0) != 1)
+		die("write fail-nth");
+}
+
+/* Whether the failure fail_next() asked for happened; resets it. */
+static int failed(int nth)
+{
+	char buf[16] = "";
+	int hit = pread(nth, buf, sizeof(buf) - 1, 0) > 0 && buf[0] == '0';
+
+	if (pwrite(nth, "0", 1, 0) != 1 && errno != EFAULT)
+		die("reset fail-nth");
+	return hit;
+}
+
+/*
+ * A poll that cannot make the channel's watch (out of memory, injected
+ * with fail-nth: the debug kernel only) reports EPOLLERR; an
+ * edge-triggered registration polls only when woken, so a later write to
+ * the channel must still wake it, and that poll tries again.
+ */
+static void test_enomem_retry(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int fd, writer, ep, nth, n;
+
+	if (!debug_kernel())
+		tap_skip_case("fault injection needs the debug kernel: make test-debug");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	fd = open(slot_path(MINOR), O_RDWR);
+	writer = must_open_chan(MINOR, 70);
+	ep = epoll_create1(0);
+	if (nth < 0 || fd < 0 || ep < 0)
+		die("open fail-nth, the slot, epoll");
+	is_int(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll, edge-triggered, no channel yet");
+	is_int(epoll_count(ep, 0), 1, "EPOLLERR: no channel");
+	fail_next(nth);
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 70UL), 0, "ioctl selects channel 70");
+	ok(failed(nth), "while the allocation of its watch fails");
+	fail_next(nth);
+	ev.events = 0;
+	n = epoll_wait(ep, &ev, 1, 0);
+	ok(failed(nth) && n == 1 && (ev.events & EPOLLERR),
+	   "epoll_wait polls again, the allocation fails again: EPOLLERR");
+	is_int(epoll_count(ep, 0), 0, "edge: then nothing");
+	is_int(write(writer, "after", 5), 5, "another file writes channel 70");
+	ev.events = 0;
+	n = epoll_wait(ep, &ev, 1, 0);
+	ok(n == 1 && ev.events == EPOLLIN,
+	   "the write woke the registration, whose poll made the watch: EPOLLIN alone");
+	is_int(write(writer, "again", 5), 5, "another write");
+	is_int(epoll_count(ep, 0), 1, "edge: fires once, through the channel's watch now");
+	close(ep);
+	close(fd);
+	close(writer);
+	close(nth);
+}
+
 /* Two processes sleeping in poll on one channel are both woken. */
 static void test_many_waiters(void)
 {
@@ -253,5 +417,8 @@ TAP_MAIN(
 	TAP_CASE(test_rearm, 60),
 	TAP_CASE(test_select, 60),
 	TAP_CASE(test_epoll, 120),
+	TAP_CASE(test_delete, 120),
+	TAP_CASE(test_epollout_edge, 120),
+	TAP_CASE(test_enomem_retry, 60),
 	TAP_CASE(test_many_waiters, 120),
 )

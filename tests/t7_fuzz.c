@@ -6,7 +6,7 @@
  *
  * Single process: open, close, dup, ioctl (valid ids, 0, 4294967295,
  * over 32 bits, ids from a small pool and from the whole range, unknown
- * commands), write (0 to 300 bytes, NULL, unmapped and half-mapped
+ * commands, MSG_SLOT_DELETE), write (0 to 300 bytes, NULL, unmapped and half-mapped
  * buffers, binary content), read (buffers too small, exact, large;
  * NULL, unmapped, half-mapped), and writev and readv of 1 to 4 segments,
  * each empty or not, NULL, unmapped, half-mapped or mapped, over several
@@ -20,7 +20,8 @@
  * message some process wrote to that channel (writer, channel, sequence
  * number and checksum inside), never one older than a message this file
  * already read there from the same writer, and every error must be one
- * the contract allows. A quarter of the writes are writev and a quarter
+ * the contract allows. Some ioctls delete the file's channel, which
+ * must answer 0 or ENOENT. A quarter of the writes are writev and a quarter
  * of the reads readv, of two segments split at random.
  *
  * Under the debug kernel, failslab fails about 1 in 10 of the fuzzing
@@ -365,16 +366,22 @@ static unsigned long pick_id(unsigned long *cmd)
 		/* An unknown command of our type (the VFS answers others). */
 		do {
 			*cmd = (unsigned long)(rnd64() & 0xffff00ffu) | (MSG_SLOT_MAJOR << 8);
-		} while (*cmd == MSG_SLOT_CHANNEL || *cmd == MSG_SLOT_CHANNEL_LONG);
+		} while (*cmd == MSG_SLOT_CHANNEL || *cmd == MSG_SLOT_CHANNEL_LONG ||
+			 *cmd == MSG_SLOT_DELETE);
 		return 1 + rnd(5);
 	}
-	if (r < 8)
+	if (r < 4 + 8) {
+		/* Delete the file's channel; the argument is not used. */
+		*cmd = MSG_SLOT_DELETE;
+		return rnd(2) ? 0 : (unsigned long)rnd64();
+	}
+	if (r < 16)
 		return 0;
-	if (r < 11)
+	if (r < 19)
 		return 4294967295ul;
-	if (r < 13)
+	if (r < 21)
 		return (1ul << 32) + rnd(1000);
-	if (r < 25)
+	if (r < 33)
 		return (unsigned long)(uint32_t)rnd64();
 	return pool[rnd(POOL)];
 }
@@ -697,6 +704,9 @@ static int mp_worker(unsigned int me, uint64_t seed)
 			chan[f] = 1 + rnd(POOL);
 			if (ioctl(fds[f], MSG_SLOT_CHANNEL, (unsigned long)chan[f]) < 0)
 				bad = 1;
+		} else if (r < 23) {
+			if (ioctl(fds[f], MSG_SLOT_DELETE) < 0 && errno != ENOENT)
+				bad = 7;
 		} else if (r < 55) {
 			size_t len = SC_MIN_LEN + rnd(MSG_SLOT_MAX_LEN - SC_MIN_LEN + 1);
 
@@ -742,7 +752,8 @@ static int mp_worker(unsigned int me, uint64_t seed)
 		tap_diag("process %u: %s at operation %lu", me,
 		       bad == 3 ? "a write failed" : bad == 4 ? "a read failed with an error outside the contract" :
 		       bad == 5 ? "a read returned a torn message or another channel's" :
-		       bad == 6 ? "a read went back in time" : "ioctl failed", k);
+		       bad == 6 ? "a read went back in time" :
+		       bad == 7 ? "a delete failed with an error other than ENOENT" : "ioctl failed", k);
 	return bad;
 }
 

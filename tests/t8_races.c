@@ -4,8 +4,10 @@
  * made before the first ioctl, poll and epoll racing ioctl on threads, a
  * read racing ioctl (made deterministic with userfaultfd where the kernel
  * has it), sleeping pollers whose wake-ups are counted so that writes to
- * other channels are seen not to wake them, and channels replaced by
- * larger ones while other writers and readers hammer them.
+ * other channels are seen not to wake them, channels replaced by
+ * larger ones while other writers and readers hammer them, and channels
+ * deleted while written and read; a read ending late does not move the
+ * file's read mark back.
  *
  * Every wait gives up by itself within seconds; nothing waits on time
  * for synchronisation: threads meet at barriers, and a writer waits for
@@ -360,6 +362,65 @@ static void test_read_ioctl_userfault(void)
 	munmap(r.buf, 4096);
 }
 
+/*
+ * Two reads of one file: the first copies generation 1 and stalls in its
+ * copy to user (a userfaultfd page); a write makes generation 2, and a
+ * second read returns and marks it. The first read ending late must not
+ * move the mark back to 1, or poll would report generation 2, already
+ * read, as new.
+ */
+static void test_read_mark_forward(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zero;
+	struct uffd_msg msg;
+	struct read_racer r;
+	struct pollfd pf;
+	char b[16];
+	int uffd;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
+		tap_skip_case("no userfaultfd in this kernel");
+	}
+	if (send_to(MINOR, 860001, "gen1") < 0)
+		die("seed");
+	r.fd = must_open_chan(MINOR, 860001);
+	r.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r.buf == MAP_FAILED)
+		die("mmap");
+	reg = (struct uffdio_register){
+		.range = { .start = (unsigned long)r.buf, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || pthread_barrier_init(&r.go, NULL, 2))
+		die("UFFDIO_REGISTER");
+	if (pthread_create(&r.th, NULL, read_racer_main, &r))
+		die("pthread_create");
+	pthread_barrier_wait(&r.go);
+	pf = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ok(poll(&pf, 1, GIVE_UP_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	   msg.event == UFFD_EVENT_PAGEFAULT,
+	   "the first read, of generation 1, stalls in its copy to user");
+	is_int(send_to(MINOR, 860001, "gen2"), 0, "another file writes generation 2 meanwhile");
+	is_int(read(r.fd, b, sizeof(b)), 4, "a second read of the same file returns it");
+	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
+	is_int(poll(&pf, 1, 0), 0, "poll: nothing unread");
+	zero = (struct uffdio_zeropage){ .range = { .start = (unsigned long)r.buf, .len = 4096 } };
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero) < 0)
+		die("UFFDIO_ZEROPAGE");
+	pthread_join(r.th, NULL);
+	ok(r.n == 4 && memcmp(r.buf, "gen1", 4) == 0, "the first read then returns generation 1");
+	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
+	is_int(poll(&pf, 1, 0), 0,
+	       "poll: still nothing unread (the late read did not move the mark back)");
+	pthread_barrier_destroy(&r.go);
+	close(r.fd);
+	close(uffd);
+	munmap(r.buf, 4096);
+}
+
 /* ---- wake-ups counted --------------------------------------------------- */
 
 /* voluntary_ctxt_switches of @pid; -1 if unreadable. */
@@ -646,6 +707,109 @@ static void test_growth_races(void)
 	       "the bytes counter equals the bytes the channels hold: no write went to a replaced channel");
 }
 
+/*
+ * Deletes racing writes and reads: one thread writes whole self-checking
+ * messages to DEL_CHANNELS channels in turn, short and long (so channels
+ * are also replaced by larger ones), another deletes them in turn, a
+ * third reads them. Every delete answers 0 or ENOENT, every read a whole
+ * message of its channel or EWOULDBLOCK, and at the end the counters
+ * equal what the channels hold: no write went to a deleted channel and
+ * none was counted twice or lost.
+ */
+#define DEL_OPS (20000u * scale)
+#define DEL_CHANNELS 8u
+#define DEL_MINOR 43
+#define DEL_BASE 3000000u
+
+struct del_ctx {
+	pthread_t th;
+	int role;		/* 0 writes, 1 deletes, 2 reads */
+	unsigned long bad, deleted, empty;
+};
+
+static void *del_main(void *p)
+{
+	struct del_ctx *c = p;
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int fd = open(slot_path(DEL_MINOR), O_RDWR);
+	unsigned int i, writer;
+	uint32_t seq;
+
+	if (fd < 0) {
+		c->bad++;
+		return NULL;
+	}
+	for (i = 0; i < DEL_OPS; i++) {
+		unsigned long id = DEL_BASE + i % DEL_CHANNELS;
+		size_t len = i % 3 ? SC_MIN_LEN + i % 20 : MSG_SLOT_MAX_LEN - i % 7;
+		ssize_t n;
+
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0) {
+			c->bad++;
+			continue;
+		}
+		if (c->role == 0) {
+			sc_make(b, len, 0, (uint32_t)id, i);
+			if (write(fd, b, len) != (ssize_t)len)
+				c->bad++;
+		} else if (c->role == 1) {
+			if (ioctl(fd, MSG_SLOT_DELETE) == 0)
+				c->deleted++;
+			else if (errno != ENOENT)
+				c->bad++;
+		} else {
+			n = read(fd, b, sizeof(b));
+			if (n < 0 && errno == EWOULDBLOCK)
+				c->empty++;
+			else if (sc_check(b, n, (uint32_t)id, &writer, &seq) < 0)
+				c->bad++;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_delete_races(void)
+{
+	struct del_ctx t[3] = { { .role = 0 }, { .role = 1 }, { .role = 2 } };
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	long chans0 = ms_counter("channels"), bytes0 = ms_counter("bytes");
+	long held = 0, chans = 0;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&t[i].th, NULL, del_main, &t[i]))
+			die("pthread_create");
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i].th, NULL);
+	ok(t[0].bad == 0, "%u writes racing deletes and reads: every one stored (%lu failed)",
+	   DEL_OPS, t[0].bad);
+	ok(t[1].bad == 0, "%u deletes: each 0 or ENOENT (%lu deleted, %lu other errors)",
+	   DEL_OPS, t[1].deleted, t[1].bad);
+	ok(t[2].bad == 0, "%u reads: each a whole message of its channel or EWOULDBLOCK "
+	   "(%lu empty, %lu torn or failed)", DEL_OPS, t[2].empty, t[2].bad);
+	ok(t[1].deleted > 0, "some deletes found a message to delete (%lu)", t[1].deleted);
+
+	fd = must_open_chan(DEL_MINOR, DEL_BASE);
+	for (i = 0; i < DEL_CHANNELS; i++) {
+		ssize_t n;
+
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(DEL_BASE + i)) < 0)
+			die("ioctl");
+		n = read(fd, b, sizeof(b));
+		if (n > 0) {
+			held += n;
+			chans++;
+		}
+	}
+	close(fd);
+	is_int(ms_counter("channels") - chans0, chans,
+	       "the channels counter equals the channels left (%ld)", chans);
+	is_int(ms_counter("bytes") - bytes0, held,
+	       "the bytes counter equals the bytes they hold (%ld)", held);
+}
+
 /* Before the first case: three times the rounds on the debug kernels. */
 int main(void)
 {
@@ -654,8 +818,10 @@ int main(void)
 		TAP_CASE(test_poll_ioctl_race, 300),
 		TAP_CASE(test_read_ioctl_race, 300),
 		TAP_CASE(test_read_ioctl_userfault, 120),
+		TAP_CASE(test_read_mark_forward, 120),
 		TAP_CASE(test_wakeups_counted, 300),
 		TAP_CASE(test_growth_races, 600),
+		TAP_CASE(test_delete_races, 300),
 	};
 
 	if (detector_kernel())

@@ -2,15 +2,18 @@
 /*
  * t9_module.c - the module's life: rmmod refused while a file is open,
  * messages gone after a reload, unload/reload cycles, every byte freed
- * on unload, the debugfs counters, the major, nodes, mode, max_channels
- * and max_total_channels parameters, writers racing to create one id at
- * the limit, and failing inits unwound.
+ * on unload, the debugfs counters, the major, nodes, mode, max_channels,
+ * max_total_channels and max_user_channels parameters (users other than
+ * root are children that drop to their uids), writers racing to create
+ * one id at the limit, and failing inits unwound.
  *
  * Runs last: it unloads and reloads the module the other tests used, and
  * leaves it loaded as it found it.
  */
 #define _GNU_SOURCE
 
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -163,6 +166,57 @@ static void test_slab(void)
 }
 
 /*
+ * Deleting channels gives their memory back without an unload: 100000
+ * channels of 128 bytes, all deleted, and the slab shrinks by most of
+ * what they took (the slot's table keeps its buckets). The memory goes
+ * after an RCU grace period; unloading waits for it with rcu_barrier().
+ */
+static void test_slab_delete(void)
+{
+	unsigned char msg[MSG_SLOT_MAX_LEN];
+	long before, full, after = 0;
+	unsigned int i, bad = 0, bad_delete = 0;
+	int fd, tries;
+
+	before = slab_before();
+	fd = must_open_chan(2, 1);
+	for (i = 1; i <= SLAB_CHANNELS; i++) {
+		fill_msg(msg, sizeof(msg), i);
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
+		    write(fd, msg, sizeof(msg)) != MSG_SLOT_MAX_LEN)
+			bad++;
+	}
+	full = slab_kb();
+	for (i = 1; i <= SLAB_CHANNELS; i++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
+		    ioctl(fd, MSG_SLOT_DELETE) < 0)
+			bad_delete++;
+	}
+	ok(bad == 0 && bad_delete == 0, "100000 channels written and deleted (%u, %u failures)",
+	   bad, bad_delete);
+	is_int(ms_counter("channels"), 0, "debugfs: no channel left");
+	is_int(ms_counter("bytes"), 0, "debugfs: no byte left");
+	/*
+	 * The frees run after a grace period: membarrier(GLOBAL) waits for
+	 * one (synchronize_rcu()), and the callbacks queued before it run
+	 * soon after; look again after each, a bounded number of times.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		if (syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0) < 0)
+			die("membarrier");
+		after = slab_kb();
+		if (full - after > (full - before) * 3 / 4)
+			break;
+	}
+	ok(full - after > (full - before) * 3 / 4,
+	   "deleting gives back most of the %ld KiB they grew the slab by (%ld KiB back, %d looks)",
+	   full - before, full - after, tries + 1);
+	close(fd);
+	is_int(module_unload(), 0, "unload after the deletes");
+	slab_given_back(before, "100000 deleted channels");
+}
+
+/*
  * Many slots, each opened once and polled on a channel (so that it also
  * has a watch) through a node made for its minor: their memory must come
  * back at unload, as the channels' does.
@@ -291,6 +345,15 @@ static void test_counters_and_limit(void)
 	ok(counters_are(2, 6, 117), "the limit is per slot: 3 more channels on minor 1");
 	ioctl(b, MSG_SLOT_CHANNEL, 4UL);
 	is_errno(write(b, "s", 1), ENOSPC, "and its 4th: ENOSPC");
+	is_int(ioctl(b, MSG_SLOT_CHANNEL, 2UL), 0, "minor 1, channel 2");
+	is_int(ioctl(b, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(2, 5, 116), "debugfs: 1 channel and 1 byte fewer");
+	is_int(ioctl(b, MSG_SLOT_CHANNEL, 4UL), 0, "minor 1, channel 4");
+	is_int(write(b, "room", 4), 4, "the delete made room: a 4th id is created");
+	ok(counters_are(2, 6, 120), "debugfs: 6 channels, 120 bytes");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 1UL), 0, "minor 0, channel 1 (100 bytes, a replaced channel)");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(2, 5, 20), "debugfs: its 100 bytes are gone");
 	close(a);
 	close(b);
 	is_int(module_unload(), 0, "unload");
@@ -435,6 +498,11 @@ static void test_total_limit(void)
 	is_int(ioctl(c, MSG_SLOT_CHANNEL, 2UL), 0, "minor 1, channel 2");
 	is_int(write(c, "overwrite, larger", 17), 17, "existing channels can still be overwritten and grow");
 	ok(counters_are(3, 5, 21), "still 5 channels");
+	is_int(ioctl(a, MSG_SLOT_CHANNEL, 3UL), 0, "minor 0, channel 3");
+	is_int(ioctl(a, MSG_SLOT_DELETE), 0, "deleted");
+	ok(counters_are(3, 4, 20), "4 channels");
+	is_int(write(d, "yes", 3), 3, "the delete made room in the module: the fresh slot creates one");
+	is_errno(write(a, "no", 2), ENOSPC, "and the module is full again: ENOSPC");
 	close(a);
 	close(c);
 	close(d);
@@ -444,6 +512,259 @@ static void test_total_limit(void)
 	write_channels(a, 1, 6, "u");
 	ok(counters_are(1, 6, 6), "max_total_channels=0: 6 channels");
 	close(a);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
+/*
+ * A write that is going to get ENOSPC allocates nothing: with fail-nth
+ * at 2 (the first injectable call of a write is its copy from user, the
+ * second would be the channel's allocation), a write creating a channel
+ * in a full slot must answer ENOSPC, not ENOMEM, and the injected fault
+ * must not fire. Fault injection: the debug kernel only.
+ */
+static void test_enospc_allocates_nothing(void)
+{
+	char buf[16] = "";
+	int fd, nth;
+	ssize_t n;
+	int err;
+
+	if (!debug_kernel())
+		tap_skip_case("fault injection needs the debug kernel: make test-debug");
+	reset_module();
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_channels=1"), 0, "insmod max_channels=1");
+	fd = must_open_chan(0, 1);
+	is_int(write(fd, "one", 3), 3, "the slot's one channel");
+	is_int(ioctl(fd, MSG_SLOT_CHANNEL, 2UL), 0, "select a second");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth < 0 || pwrite(nth, "2", 1, 0) != 1)
+		die("fail-nth");
+	n = write(fd, "two", 3);
+	err = errno;
+	if (pread(nth, buf, sizeof(buf) - 1, 0) < 0)
+		buf[0] = '?';
+	if (pwrite(nth, "0", 1, 0) != 1 && errno != EFAULT)
+		die("reset fail-nth");
+	ok(n < 0 && err == ENOSPC, "creating it: ENOSPC (got %zd, %s)", n, n < 0 ? strerror(err) : "-");
+	ok(buf[0] != '0', "and no allocation was tried: the second injectable call never came (%s)",
+	   buf);
+	close(nth);
+	close(fd);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load(""), 0, "reload with the defaults");
+}
+
+/* ---- Per-user limits ------------------------------------------------------ */
+
+#define UID_A 1001u
+#define UID_B 1002u
+#define UID_REAL 1003u
+#define UID_EFFECTIVE 1004u
+
+/*
+ * The channels and bytes that debugfs users shows for @uid: 0, or -1 if
+ * it has no line for @uid.
+ */
+static int user_counts(unsigned int uid, long *channels, long *bytes)
+{
+	char line[128];
+	unsigned int u;
+	long c, b;
+	int found = -1;
+	FILE *f = fopen("/sys/kernel/debug/" MS_MODULE_NAME "/users", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %ld %ld", &u, &c, &b) == 3 && u == uid) {
+			*channels = c;
+			*bytes = b;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether debugfs users shows @channels and @bytes for @uid. */
+static int user_is(unsigned int uid, long channels, long bytes)
+{
+	long c = -1, b = -1;
+
+	if (user_counts(uid, &c, &b) == 0 && c == channels && b == bytes)
+		return 1;
+	tap_diag("uid %u: channels %ld bytes %ld; want %ld %ld", uid, c, b, channels, bytes);
+	return 0;
+}
+
+/* In a child: drop CAP_SYS_RESOURCE from the effective set. */
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Write @msg to channel @id through @fd: 0, or -1 with errno. */
+static int put(int fd, unsigned long id, const char *msg)
+{
+	if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0)
+		return -1;
+	return write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) ? 0 : -1;
+}
+
+/* Whether channel @id holds @msg. */
+static int has(int fd, unsigned long id, const char *msg)
+{
+	char b[MSG_SLOT_MAX_LEN];
+
+	return ioctl(fd, MSG_SLOT_CHANNEL, id) == 0 &&
+	       read(fd, b, sizeof(b)) == (ssize_t)strlen(msg) && memcmp(b, msg, strlen(msg)) == 0;
+}
+
+/*
+ * What the users do, in children with the uids of test_user_limit(), on
+ * a file of slot 0 opened for them (a channel is charged to whoever
+ * writes it first, whoever opened the file; the guest's /dev is not
+ * theirs to search): each returns 0 if all went as the contract says,
+ * else the step that did not.
+ */
+enum user_job { FILL_A, USE_B, ROOT_NO_CAP, REAL_NOT_EFFECTIVE, DELETE_A };
+
+static int user_job(int fd, enum user_job job)
+{
+	unsigned long id;
+
+	switch (job) {
+	case FILL_A:	/* channels 1..4: A's limit; a 5th is refused */
+		for (id = 1; id <= 4; id++)
+			if (put(fd, id, "aa") < 0)
+				return 1;
+		if (put(fd, 5, "aa") == 0 || errno != ENOSPC)
+			return 2;
+		if (ioctl(fd, MSG_SLOT_CHANNEL, 5UL) < 0 || read(fd, (char[8]){ 0 }, 8) >= 0)
+			return 3;
+		if (put(fd, 1, "aaa") < 0)	/* overwriting its own still works */
+			return 4;
+		return 0;
+	case USE_B:	/* channels 11..14 in the same slot, read back; then its own limit */
+		for (id = 11; id <= 14; id++)
+			if (put(fd, id, "bbbb") < 0)
+				return 11;
+		for (id = 11; id <= 14; id++)
+			if (!has(fd, id, "bbbb"))
+				return 12;
+		if (put(fd, 15, "b") == 0 || errno != ENOSPC)
+			return 13;
+		if (!has(fd, 1, "aaa") || put(fd, 2, "b overwrites a") < 0)
+			return 14;
+		return 0;
+	case ROOT_NO_CAP:	/* uid 0 over its limit, without CAP_SYS_RESOURCE */
+		if (drop_sys_resource() < 0)
+			return 21;
+		if (put(fd, 27, "r") == 0 || errno != ENOSPC)
+			return 22;
+		if (put(fd, 21, "root overwrites") < 0)
+			return 23;
+		return 0;
+	case REAL_NOT_EFFECTIVE:
+		return put(fd, 31, "real") < 0 ? 31 : 0;
+	case DELETE_A:	/* A deletes its channels, then has room again */
+		for (id = 1; id <= 4; id++)
+			if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 || ioctl(fd, MSG_SLOT_DELETE) < 0)
+				return 41;
+		if (put(fd, 5, "a again") < 0)
+			return 42;
+		if (ioctl(fd, MSG_SLOT_DELETE) < 0)
+			return 43;
+		return 0;
+	}
+	return 98;
+}
+
+/* Run @job in a child with real uid @ruid and effective uid @euid. */
+static int run_as(unsigned int ruid, unsigned int euid, enum user_job job)
+{
+	int fd = open(slot_path(0), O_RDWR);
+	pid_t pid;
+
+	if (fd < 0)
+		die("open");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		if (ruid != 0 && (setgroups(0, NULL) < 0 || setresgid(ruid, ruid, ruid) < 0 ||
+				  setresuid(ruid, euid, ruid) < 0))
+			_exit(97);
+		_exit(user_job(fd, job));
+	}
+	close(fd);
+	return wait_exit(pid);
+}
+
+/*
+ * max_user_channels: each user's channels are counted, by real uid, in
+ * all slots; over the limit that user alone gets ENOSPC, and
+ * CAP_SYS_RESOURCE passes it; a delete gives the count back.
+ */
+static void test_user_limit(void)
+{
+	unsigned long id;
+	long chans, c, b;
+	int fd;
+
+	reset_module();
+	is_int(module_param_value("max_user_channels"), 262144,
+	       "max_user_channels is 262144 by default");
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_user_channels=4"), 0, "insmod max_user_channels=4");
+
+	is_int(run_as(UID_A, UID_A, FILL_A), 0,
+	       "user A (uid 1001) creates 4 channels in slot 0, its 5th gets ENOSPC and stores nothing, "
+	       "its own can be overwritten; A exits");
+	ok(counters_are(1, 4, 9), "debugfs: 4 channels, 9 bytes");
+	ok(user_is(UID_A, 4, 9), "debugfs users: uid 1001 has 4 channels, 9 bytes");
+	is_int(run_as(UID_B, UID_B, USE_B), 0,
+	       "user B (uid 1002) then creates 4 channels in slot 0, reads them back, gets ENOSPC for "
+	       "its own 5th, reads and overwrites A's channels");
+	ok(user_is(UID_B, 4, 16), "debugfs users: uid 1002 has 4 channels, 16 bytes");
+	ok(user_is(UID_A, 4, 21), "A's channel overwritten by B stays charged to A, at its new length");
+
+	fd = must_open_chan(0, 21);
+	for (id = 21; id <= 26; id++)
+		if (put(fd, id, "root") < 0)
+			break;
+	is_int((long)id, 27, "root with CAP_SYS_RESOURCE creates 6 channels past the limit of 4");
+	ok(user_is(0, 6, 24), "debugfs users: uid 0 has 6 channels");
+	is_int(run_as(0, 0, ROOT_NO_CAP), 0,
+	       "uid 0 without CAP_SYS_RESOURCE, over its limit: ENOSPC for a new channel, "
+	       "overwriting works");
+	is_int(run_as(UID_REAL, UID_EFFECTIVE, REAL_NOT_EFFECTIVE), 0,
+	       "a writer with real uid 1003 and effective uid 1004 creates a channel");
+	ok(user_is(UID_REAL, 1, 4), "it is charged to the real uid, 1003");
+	is_int(user_counts(UID_EFFECTIVE, &c, &b), -1, "and not to the effective uid, 1004");
+
+	chans = ms_counter("channels");
+	is_int(run_as(UID_A, UID_A, DELETE_A), 0,
+	       "A deletes its 4 channels, then creates one more, and deletes it");
+	is_int(ms_counter("channels"), chans - 4, "debugfs channels drops by 4 (%ld)", chans);
+	ok(user_is(UID_A, 0, 0), "debugfs users: uid 1001 has 0 channels, 0 bytes");
+	ok(user_is(UID_B, 4, 16), "B's channels are untouched");
+	ok(user_is(0, 6, 35), "and root's, one overwritten by its capless child");
+	close(fd);
+	is_int(module_unload(), 0, "unload");
+	is_int(module_load("max_user_channels=0"), 0, "insmod max_user_channels=0 (no limit)");
+	is_int(run_as(UID_B, UID_B, FILL_A), 2,
+	       "with no limit, a user's 5th channel is created (the job's ENOSPC step fails)");
+	ok(user_is(UID_B, 5, 10), "debugfs users: uid 1002 has 5 channels");
 	is_int(module_unload(), 0, "unload");
 	is_int(module_load(""), 0, "reload with the defaults");
 }
@@ -514,9 +835,12 @@ TAP_MAIN(
 	TAP_CASE(test_cycles, 120),
 	TAP_CASE(test_slab, 300),
 	TAP_CASE(test_slab_slots, 300),
+	TAP_CASE(test_slab_delete, 300),
 	TAP_CASE(test_major_param, 60),
 	TAP_CASE(test_counters_and_limit, 60),
 	TAP_CASE(test_create_race_at_limit, 300),
 	TAP_CASE(test_total_limit, 60),
+	TAP_CASE(test_user_limit, 60),
+	TAP_CASE(test_enospc_allocates_nothing, 60),
 	TAP_CASE(test_nodes, 120),
 )

@@ -36,7 +36,7 @@ for i in $(seq 1 "$runs"); do
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
-		grep -E '^not ok' "$clone/run-$i.log" | head -n 10 | sed 's/^/#   /'
+		awk '/^not ok/ && ++n <= 10 { print "#   " $0 }' "$clone/run-$i.log"
 	fi
 	rm -rf "$clone"/build/vm-*
 done

@@ -188,6 +188,10 @@ warn_kernel() { warn_report 'rcu_do_batch+0x1a/0x90'; }
 lockdep_ours() { lockdep_report 'ms_poll+0x44/0x130 [message_slot]'; }
 lockdep_kernel() { lockdep_report 'pipe_read+0x44/0x130'; }
 leak_ours() { leak_report '0xffffffffc0203e10'; }
+# More reports than a pipe holds: the verdict must still come.
+many_ours() {
+	kcsan_ours_top | awk '{ l[NR] = $0 } END { for (i = 0; i < 3000; i++) for (j = 1; j <= NR; j++) print l[j] }'
+}
 leak_kernel() { leak_report 'kobject_set_name_vargs+0x29/0x90'; }
 
 run_case clean kcsan 0 '^ok - no_module_reports'
@@ -204,6 +208,7 @@ run_case warn_kernel stock 0 '^ok - no_module_reports' warn_kernel
 run_case lockdep_ours debug 1 '^not ok - lockdep_still_on' lockdep_ours true 0
 run_case lockdep_kernel_skips debug 0 '^ok - lockdep_still_on # SKIP' lockdep_kernel true 0
 run_case lockdep_off_unexplained debug 1 '^not ok - lockdep_still_on' clean true 0
+run_case many_module_reports kcsan 1 '^not ok - no_module_reports # 6000 reports' many_ours
 run_case panic_anywhere stock 1 '^not ok - no_module_reports' panic_report
 run_case leak_ours debug 1 '^not ok - kmemleak_no_leak' clean leak_ours
 run_case leak_kernel_listed debug 0 '^# 1 unreferenced objects outside the module' clean leak_kernel

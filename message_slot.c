@@ -714,6 +714,7 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 	struct ms_watch *watch = NULL;
 	int err = 0;
 
+	lockdep_assert_held(&mf->watch_lock);
 	if (mf->watch ? mf->watch->id == id : !id)
 		return 0;
 	mutex_lock(&slot->watch_lock);

@@ -12,6 +12,9 @@
 #                  (FLAVOUR=kcsan: under lockdep and strict KCSAN, on a
 #                  second kernel built once)
 #                  (TESTS="t8_races ...": only those test programs)
+# make coverage    the suite of make test-debug on the debug kernel with
+#                  gcov: lcov's report of message_slot.c in build/coverage/,
+#                  failing below the line coverage of tests/vm/coverage-min
 # make bench       speed and memory figures, measured in the VM
 # make fuzz        10 million random operations checked against a model
 #                  (SEED=N OPS=N to replay one)
@@ -58,7 +61,7 @@ GROUP ?= msgslot
 DKMS_SRC := /usr/src/message_slot-$(VERSION)
 RULES := packaging/60-message_slot.rules
 
-.PHONY: all module tests clean test test-matrix test-debug demo bench fuzz check load unload \
+.PHONY: all module tests clean test test-matrix test-debug coverage demo bench fuzz check load unload \
 	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
 	print-krel print-sources print-version print-cflags deb test-system
 
@@ -90,6 +93,9 @@ test-matrix:
 
 test-debug:
 	MS_KERNEL=$(if $(filter kcsan,$(FLAVOUR)),kcsan,debug) tests/vm/run.sh test
+
+coverage:
+	MS_KERNEL=coverage tests/vm/run.sh test
 
 demo:
 	tests/vm/run.sh demo

@@ -14,7 +14,8 @@
 # Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), KERNEL=NAME (one
 # of scripts/kernels: 5.10, 6.1, 6.12, 7.2, built in that Debian release's
 # root with its compiler; default: the host's headers), MS_KERNEL=debug or
-# kcsan (the debug or the KCSAN kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
+# kcsan (the debug or the KCSAN kernel instead; coverage: the debug
+# kernel's suite under gcov, make coverage), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
 # MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 1234567),
 # TESTS="t4_concurrency t8_races" (test: only these programs),
 # SEED=N OPS=N (fuzz).
@@ -33,6 +34,14 @@ esac
 kernel=${MS_KERNEL:-stock}
 flavour=${FLAVOUR:-amd64}
 flavour=${flavour%-amd64}
+# coverage (make coverage): the debug kernel's suite, on the debug kernel
+# with gcov, the module built with GCOV_PROFILE; tests/vm/coverage.sh then
+# reports what the suite ran of message_slot.c.
+gcov=
+if [ "$kernel" = coverage ]; then
+	[ "$mode" = test ] || fail "MS_KERNEL=coverage runs the suite only"
+	gcov=y kernel=debug
+fi
 case $kernel in
 stock)
 	which=${KERNEL:-stock}
@@ -42,7 +51,8 @@ stock)
 debug | kcsan)
 	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=$kernel exclude each other"
 	which=$kernel flavour=
-	work=$MS_ROOT/build/vm-$kernel
+	[ -n "$gcov" ] && which=coverage
+	work=$MS_ROOT/build/vm-$which
 	# KCSAN's watchpoints make its kernel the slowest of all.
 	timeout_s=${MS_TIMEOUT:-2400}
 	[ "$kernel" = kcsan ] && timeout_s=${MS_TIMEOUT:-3600}
@@ -74,7 +84,7 @@ mkdir -p "$work/module" "$logs"
 say "building message_slot.ko for $krel"
 (cd "$MS_ROOT" && cp $(ms_make_var sources) "$work/module/")
 if [ "$root" = / ]; then
-	make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" modules
+	make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" MS_GCOV=$gcov modules
 else
 	# In the kernel's Debian release, with its own compiler.
 	MS_BIND=$work/module "$MS_ROOT/scripts/buildroot.sh" "$release" run \
@@ -98,6 +108,8 @@ TIMEOUT=$timeout_s
 ENV
 
 append="ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$kernel"
+# The guest prints the module's gcov counts at the end (guest-init).
+[ -n "$gcov" ] && append="$append ms_gcov=1"
 [ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
 # The debug kernels: catch code that relies on zeroed memory or touches
 # freed memory. KCSAN starts with the suite, not at boot: strict KCSAN
@@ -113,6 +125,12 @@ boot() { MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "$lo
 case $mode in
 test | fuzz)
 	boot
+	if [ -n "$gcov" ]; then
+		rc=0
+		"$here/judge.sh" "$logs" || rc=$?
+		"$here/coverage.sh" "$logs" "$work/module" "$MS_ROOT/build/coverage" || rc=1
+		exit $rc
+	fi
 	"$here/judge.sh" "$logs"
 	;;
 demo | bench)

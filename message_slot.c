@@ -663,7 +663,7 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 {
 	struct ms_channel *fresh = NULL;
 	struct ms_user *user = NULL;
-	bool exempt = false;
+	bool exempt = false, looked_again = false;
 	int ret;
 
 	for (;;) {
@@ -679,6 +679,15 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		}
 		if (ret == -ENOENT) {
 			ret = ms_channel_room(slot, &exempt);
+			/*
+			 * Full, but a racing writer may have created this very
+			 * id since the lookup, and a limit refuses only new
+			 * channels: look once more before refusing.
+			 */
+			if (ret && !looked_again) {
+				looked_again = true;
+				continue;
+			}
 			if (ret)
 				break;
 		} else if (ret != -EAGAIN) {

@@ -613,6 +613,25 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 }
 
 /**
+ * ms_table_busy() - wait a moment for a table's rehash before inserting again
+ *
+ * rhashtable refuses an insert with -EBUSY when the new table of a
+ * rehash in progress has too long a chain there and it may not start
+ * another rehash: the worker finishing the first one makes room. So an
+ * insert refused with -EBUSY is tried again, not reported; only a
+ * process being killed stops trying (and never sees the error).
+ *
+ * Return: true to try again, false if a fatal signal is pending.
+ */
+static bool ms_table_busy(void)
+{
+	if (fatal_signal_pending(current))
+		return false;
+	cond_resched();
+	return true;
+}
+
+/**
  * ms_channel_room() - may the caller create one more channel in a slot?
  * @slot: the slot the channel would be created in
  * @exempt: set if the caller is over max_user_channels and has
@@ -677,6 +696,8 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 			exempt = true;
 			continue;
 		}
+		if (ret == -EBUSY && ms_table_busy())
+			continue;
 		if (ret == -ENOENT) {
 			ret = ms_channel_room(slot, &exempt);
 			/*
@@ -714,7 +735,7 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		return -ENOSPC;
 	if (ret == 0 || ret == -ENOSPC)
 		return ret;
-	/* rhashtable says -EBUSY when it cannot grow its table right now. */
+	/* -ENOMEM, or -EBUSY for a process being killed, who never sees it. */
 	return -ENOMEM;
 }
 
@@ -990,6 +1011,13 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 		if (!id)
 			break;
 		watch = ms_watch_get(slot, id, &spare);
+		if (watch == ERR_PTR(-EBUSY)) {
+			mutex_unlock(&slot->watch_lock);
+			if (ms_table_busy())
+				continue;
+			mutex_lock(&slot->watch_lock);
+			break;
+		}
 		if (watch != ERR_PTR(-EAGAIN))
 			break;
 		mutex_unlock(&slot->watch_lock);

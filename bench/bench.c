@@ -2,8 +2,9 @@
 /*
  * bench.c - `make bench`, run inside the VM: round trip, channel scaling,
  * reader/writer scaling, memory per channel, a mixed load, the cost of a
- * write with many files waiting on other channels, and a reader's
- * progress under continuous writers.
+ * write with many files waiting on other channels, a reader's progress
+ * under continuous writers and, asked for alone, the cost of a write to a
+ * channel another file has in 200 000 epoll sets.
  *
  * Every comparison runs side by side in interleaved rounds (A B A B ...)
  * and quotes the median of the per-round ratios: absolute times under
@@ -657,7 +658,73 @@ static void bench_starve(void)
 	goals_missed += torn != 0;
 }
 
-/* bench [SECTIONS]: e.g. "bench 13" runs sections 1 and 3; default all. */
+/* ---- 8. A write while another file of its channel is in 200 000 epoll sets */
+
+#define FANOUT 200000u
+#define FANOUT_MINOR 8
+
+/*
+ * Not a goal: the measured cost of a write to a channel on which another
+ * user has registered one file in FANOUT epoll sets (docs/contract.md,
+ * "Waiting"). Every registration is a wait entry the write's wake-up
+ * walks, with interrupts off.
+ */
+static void bench_fanout(void)
+{
+	struct rlimit rl = { FANOUT + 1000, FANOUT + 1000 };
+	double r[ROUNDS], ns[2] = { 0 };
+	int quiet_fd, loud_fd, spy_fd, *eps, i;
+	unsigned long n;
+	unsigned int k;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("setrlimit");
+	eps = malloc(FANOUT * sizeof(*eps));
+	if (!eps)
+		die("malloc");
+	/* channel 1: no one waits; channel 2: one file in FANOUT epoll sets */
+	quiet_fd = must_open_chan(FANOUT_MINOR, 1);
+	loud_fd = must_open_chan(FANOUT_MINOR, 2);
+	spy_fd = must_open_chan(FANOUT_MINOR, 2);
+	for (k = 0; k < FANOUT; k++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+		eps[k] = epoll_create1(0);
+		if (eps[k] < 0 || epoll_ctl(eps[k], EPOLL_CTL_ADD, spy_fd, &ev) < 0)
+			die("epoll_create1, epoll_ctl");
+	}
+	wait_fd = quiet_fd;
+	n = calibrate(w_write, 0.1);
+	for (i = 0; i < ROUNDS; i++) {
+		double t_quiet, t_loud;
+
+		wait_fd = quiet_fd;
+		t_quiet = w_write(n) / (double)n;
+		wait_fd = loud_fd;
+		t_loud = w_write(n) / (double)n;
+		ns[0] += t_quiet * 1e9 / ROUNDS;
+		ns[1] += t_loud * 1e9 / ROUNDS;
+		r[i] = t_loud / t_quiet;
+	}
+	printf("\n8. A write of 64 bytes while another file of its channel is in %u epoll sets\n",
+	       FANOUT);
+	printf("   %-32s %10.0f ns\n", "write, no one waiting", ns[0]);
+	printf("   %-32s %10.0f ns\n", "write, 200 000 registrations", ns[1]);
+	printf("   %-32s %10.1f ns\n", "per registration",
+	       (ns[1] - ns[0]) / FANOUT);
+	printf("   %-32s %10.1f\n", "ratio (median)", median(r, ROUNDS));
+	for (k = 0; k < FANOUT; k++)
+		close(eps[k]);
+	free(eps);
+	close(quiet_fd);
+	close(loud_fd);
+	close(spy_fd);
+}
+
+/*
+ * bench [SECTIONS]: e.g. "bench 13" runs sections 1 and 3; default 1 to 7
+ * (8, a measurement without a goal, only when asked for).
+ */
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : "1234567";
@@ -678,6 +745,8 @@ int main(int argc, char **argv)
 		bench_waiters();
 	if (strchr(only, '7'))
 		bench_starve();
+	if (strchr(only, '8'))
+		bench_fanout();
 	printf("\n%d goal(s) missed\n", goals_missed);
 	return goals_missed ? 1 : 0;
 }

@@ -518,6 +518,31 @@ static double w_write(unsigned long n)
 	return now() - t;
 }
 
+/*
+ * Writes of @a_fd and @b_fd, in ROUNDS interleaved rounds: each one's
+ * mean time in @ns, and each round's ratio b/a in @r.
+ */
+static void compare_writes(int a_fd, int b_fd, double ns[2], double *r)
+{
+	unsigned long n;
+	int i;
+
+	wait_fd = a_fd;
+	n = calibrate(w_write, 0.1);
+	ns[0] = ns[1] = 0;
+	for (i = 0; i < ROUNDS; i++) {
+		double t_a, t_b;
+
+		wait_fd = a_fd;
+		t_a = w_write(n) / (double)n;
+		wait_fd = b_fd;
+		t_b = w_write(n) / (double)n;
+		ns[0] += t_a * 1e9 / ROUNDS;
+		ns[1] += t_b * 1e9 / ROUNDS;
+		r[i] = t_b / t_a;
+	}
+}
+
 static void *epoll_sleeper(void *p)
 {
 	struct epoll_event ev;
@@ -530,9 +555,8 @@ static void *epoll_sleeper(void *p)
 static void bench_waiters(void)
 {
 	struct rlimit rl = { WAITERS + 1000, WAITERS + 1000 };
-	double r[ROUNDS], ns[2] = { 0 };
-	int idle_fd, busy_fd, ep, *fds, i;
-	unsigned long n;
+	double r[ROUNDS], ns[2];
+	int idle_fd, busy_fd, ep, *fds;
 	pthread_t th;
 	unsigned int k;
 
@@ -555,19 +579,7 @@ static void bench_waiters(void)
 		die("pthread_create");
 	idle_fd = must_open_chan(WAIT_IDLE_MINOR, 1);
 	busy_fd = must_open_chan(WAIT_BUSY_MINOR, 1);
-	wait_fd = idle_fd;
-	n = calibrate(w_write, 0.1);
-	for (i = 0; i < ROUNDS; i++) {
-		double t_idle, t_busy;
-
-		wait_fd = idle_fd;
-		t_idle = w_write(n) / (double)n;
-		wait_fd = busy_fd;
-		t_busy = w_write(n) / (double)n;
-		ns[0] += t_idle * 1e9 / ROUNDS;
-		ns[1] += t_busy * 1e9 / ROUNDS;
-		r[i] = t_busy / t_idle;
-	}
+	compare_writes(idle_fd, busy_fd, ns, r);
 	printf("\n6. A write of 64 bytes while %u files wait in epoll on other channels of its slot\n",
 	       WAITERS);
 	printf("   %-32s %10.0f ns\n", "write, no file waiting", ns[0]);
@@ -672,9 +684,8 @@ static void bench_starve(void)
 static void bench_fanout(void)
 {
 	struct rlimit rl = { FANOUT + 1000, FANOUT + 1000 };
-	double r[ROUNDS], ns[2] = { 0 };
-	int quiet_fd, loud_fd, spy_fd, *eps, i;
-	unsigned long n;
+	double r[ROUNDS], ns[2];
+	int quiet_fd, loud_fd, spy_fd, *eps;
 	unsigned int k;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -693,19 +704,7 @@ static void bench_fanout(void)
 		if (eps[k] < 0 || epoll_ctl(eps[k], EPOLL_CTL_ADD, spy_fd, &ev) < 0)
 			die("epoll_create1, epoll_ctl");
 	}
-	wait_fd = quiet_fd;
-	n = calibrate(w_write, 0.1);
-	for (i = 0; i < ROUNDS; i++) {
-		double t_quiet, t_loud;
-
-		wait_fd = quiet_fd;
-		t_quiet = w_write(n) / (double)n;
-		wait_fd = loud_fd;
-		t_loud = w_write(n) / (double)n;
-		ns[0] += t_quiet * 1e9 / ROUNDS;
-		ns[1] += t_loud * 1e9 / ROUNDS;
-		r[i] = t_loud / t_quiet;
-	}
+	compare_writes(quiet_fd, loud_fd, ns, r);
 	printf("\n8. A write of 64 bytes while another file of its channel is in %u epoll sets\n",
 	       FANOUT);
 	printf("   %-32s %10.0f ns\n", "write, no one waiting", ns[0]);

@@ -313,52 +313,72 @@ static void test_read_ioctl_race(void)
 	   wrong, read_a);
 }
 
-/* The read of A stalls in its copy to user (a userfaultfd page) while B is selected. */
-static void test_read_ioctl_userfault(void)
+/*
+ * Starts a read of @r->fd (a file on channel @id) that stalls in its copy
+ * to user: its buffer is a userfaultfd page no one has filled. Checks
+ * that it stalled (@what); returns the userfaultfd, for stall_read_end().
+ */
+static int stall_read_start(struct read_racer *r, unsigned long id, const char *what)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
-	struct uffdio_zeropage zero;
 	struct uffd_msg msg;
-	struct read_racer r;
 	struct pollfd pf;
 	int uffd;
 
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0)
 		tap_skip_case("no userfaultfd in this kernel");
-	}
-	if (send_to(MINOR, 850001, "AAAA") < 0 || send_to(MINOR, 850002, "BBBB") < 0)
-		die("seed");
-	r.fd = must_open_chan(MINOR, 850001);
-	r.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r.buf == MAP_FAILED)
+	r->fd = must_open_chan(MINOR, id);
+	r->buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->buf == MAP_FAILED)
 		die("mmap");
 	reg = (struct uffdio_register){
-		.range = { .start = (unsigned long)r.buf, .len = 4096 },
+		.range = { .start = (unsigned long)r->buf, .len = 4096 },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || pthread_barrier_init(&r.go, NULL, 2))
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || pthread_barrier_init(&r->go, NULL, 2))
 		die("UFFDIO_REGISTER");
-	if (pthread_create(&r.th, NULL, read_racer_main, &r))
+	if (pthread_create(&r->th, NULL, read_racer_main, r))
 		die("pthread_create");
-	pthread_barrier_wait(&r.go);
+	pthread_barrier_wait(&r->go);
 	pf = (struct pollfd){ .fd = uffd, .events = POLLIN };
 	ok(poll(&pf, 1, GIVE_UP_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	   msg.event == UFFD_EVENT_PAGEFAULT,
-	   "the read of channel A stalls in its copy to user");
-	is_int(ioctl(r.fd, MSG_SLOT_CHANNEL, 850002ul), 0, "ioctl(B) meanwhile");
-	zero = (struct uffdio_zeropage){ .range = { .start = (unsigned long)r.buf, .len = 4096 } };
+	   msg.event == UFFD_EVENT_PAGEFAULT, "%s", what);
+	return uffd;
+}
+
+/* Lets the stalled read finish (a zero page) and waits for it. */
+static void stall_read_end(struct read_racer *r, int uffd)
+{
+	struct uffdio_zeropage zero = {
+		.range = { .start = (unsigned long)r->buf, .len = 4096 },
+	};
+
 	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero) < 0)
 		die("UFFDIO_ZEROPAGE");
-	pthread_join(r.th, NULL);
+	pthread_join(r->th, NULL);
+	pthread_barrier_destroy(&r->go);
+	close(uffd);
+}
+
+/* The read of A stalls in its copy to user while B is selected. */
+static void test_read_ioctl_userfault(void)
+{
+	struct read_racer r;
+	struct pollfd pf;
+	int uffd;
+
+	if (send_to(MINOR, 850001, "AAAA") < 0 || send_to(MINOR, 850002, "BBBB") < 0)
+		die("seed");
+	uffd = stall_read_start(&r, 850001, "the read of channel A stalls in its copy to user");
+	is_int(ioctl(r.fd, MSG_SLOT_CHANNEL, 850002ul), 0, "ioctl(B) meanwhile");
+	stall_read_end(&r, uffd);
 	ok(r.n == 4 && memcmp(r.buf, "AAAA", 4) == 0, "the read returns channel A's message");
 	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
 	ok(poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN),
 	   "poll: channel B, which this file has not read, is readable");
-	pthread_barrier_destroy(&r.go);
 	close(r.fd);
-	close(uffd);
 	munmap(r.buf, 4096);
 }
 
@@ -371,53 +391,25 @@ static void test_read_ioctl_userfault(void)
  */
 static void test_read_mark_forward(void)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	struct uffdio_zeropage zero;
-	struct uffd_msg msg;
 	struct read_racer r;
 	struct pollfd pf;
 	char b[16];
 	int uffd;
 
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
-		tap_skip_case("no userfaultfd in this kernel");
-	}
 	if (send_to(MINOR, 860001, "gen1") < 0)
 		die("seed");
-	r.fd = must_open_chan(MINOR, 860001);
-	r.buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r.buf == MAP_FAILED)
-		die("mmap");
-	reg = (struct uffdio_register){
-		.range = { .start = (unsigned long)r.buf, .len = 4096 },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 || pthread_barrier_init(&r.go, NULL, 2))
-		die("UFFDIO_REGISTER");
-	if (pthread_create(&r.th, NULL, read_racer_main, &r))
-		die("pthread_create");
-	pthread_barrier_wait(&r.go);
-	pf = (struct pollfd){ .fd = uffd, .events = POLLIN };
-	ok(poll(&pf, 1, GIVE_UP_MS) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	   msg.event == UFFD_EVENT_PAGEFAULT,
-	   "the first read, of generation 1, stalls in its copy to user");
+	uffd = stall_read_start(&r, 860001,
+				"the first read, of generation 1, stalls in its copy to user");
 	is_int(send_to(MINOR, 860001, "gen2"), 0, "another file writes generation 2 meanwhile");
 	is_int(read(r.fd, b, sizeof(b)), 4, "a second read of the same file returns it");
 	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
 	is_int(poll(&pf, 1, 0), 0, "poll: nothing unread");
-	zero = (struct uffdio_zeropage){ .range = { .start = (unsigned long)r.buf, .len = 4096 } };
-	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero) < 0)
-		die("UFFDIO_ZEROPAGE");
-	pthread_join(r.th, NULL);
+	stall_read_end(&r, uffd);
 	ok(r.n == 4 && memcmp(r.buf, "gen1", 4) == 0, "the first read then returns generation 1");
 	pf = (struct pollfd){ .fd = r.fd, .events = POLLIN };
 	is_int(poll(&pf, 1, 0), 0,
 	       "poll: still nothing unread (the late read did not move the mark back)");
-	pthread_barrier_destroy(&r.go);
 	close(r.fd);
-	close(uffd);
 	munmap(r.buf, 4096);
 }
 

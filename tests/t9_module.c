@@ -141,21 +141,36 @@ static void test_cycles(void)
 	ok(gone == CYCLES, "each reload starts empty (%u of %d)", gone, CYCLES);
 }
 
-static void test_slab(void)
+/* The id of the slab tests' channel @i: spread over the whole range. */
+static unsigned long slab_id(unsigned int i)
+{
+	return (uint32_t)(i * 2654435761u);
+}
+
+/* Writes SLAB_CHANNELS channels of 128 bytes through @fd; failures counted. */
+static unsigned int slab_fill(int fd)
 {
 	unsigned char msg[MSG_SLOT_MAX_LEN];
-	long before, full;
 	unsigned int i, bad = 0;
+
+	for (i = 1; i <= SLAB_CHANNELS; i++) {
+		fill_msg(msg, sizeof(msg), i);
+		if (ioctl(fd, MSG_SLOT_CHANNEL, slab_id(i)) < 0 ||
+		    write(fd, msg, sizeof(msg)) != MSG_SLOT_MAX_LEN)
+			bad++;
+	}
+	return bad;
+}
+
+static void test_slab(void)
+{
+	long before, full;
+	unsigned int bad;
 	int fd;
 
 	before = slab_before();
 	fd = must_open_chan(2, 1);
-	for (i = 1; i <= SLAB_CHANNELS; i++) {
-		fill_msg(msg, sizeof(msg), i);
-		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
-		    write(fd, msg, sizeof(msg)) != MSG_SLOT_MAX_LEN)
-			bad++;
-	}
+	bad = slab_fill(fd);
 	close(fd);
 	full = slab_kb();
 	ok(bad == 0 && full - before > (long)SLAB_CHANNELS * MSG_SLOT_MAX_LEN / 1024,
@@ -173,9 +188,8 @@ static void test_slab(void)
  */
 static void test_slab_delete(void)
 {
-	unsigned char msg[MSG_SLOT_MAX_LEN];
 	long before, full, after = 0;
-	unsigned int i, bad = 0, bad_delete = 0;
+	unsigned int i, bad, bad_delete = 0;
 	int fd, tries;
 
 	before = slab_before();
@@ -186,15 +200,10 @@ static void test_slab_delete(void)
 	if (syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0) < 0 && errno == ENOSYS)
 		tap_skip_case("no membarrier() in this kernel to wait for a grace period with");
 	fd = must_open_chan(2, 1);
-	for (i = 1; i <= SLAB_CHANNELS; i++) {
-		fill_msg(msg, sizeof(msg), i);
-		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
-		    write(fd, msg, sizeof(msg)) != MSG_SLOT_MAX_LEN)
-			bad++;
-	}
+	bad = slab_fill(fd);
 	full = slab_kb();
 	for (i = 1; i <= SLAB_CHANNELS; i++) {
-		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)(uint32_t)(i * 2654435761u)) < 0 ||
+		if (ioctl(fd, MSG_SLOT_CHANNEL, slab_id(i)) < 0 ||
 		    ioctl(fd, MSG_SLOT_DELETE) < 0)
 			bad_delete++;
 	}

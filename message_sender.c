@@ -60,23 +60,31 @@ static ssize_t read_stdin(char *buf, size_t size)
 	}
 }
 
-/* --delete DEVICE CHANNEL: delete the channel; the exit code. */
-static int delete_channel(const char *device, const char *channel)
+/*
+ * Write @len bytes of @msg, or with @msg NULL delete the channel, through
+ * @fd (a file on channel @id), then close it: returns the exit code.
+ */
+static int send_or_delete(int fd, unsigned int id, const char *msg, size_t len)
 {
-	unsigned int id;
 	char step[64];
-	int fd;
+	ssize_t n;
+	int ok;
 
-	if (ms_parse_channel(channel, &id) < 0) {
-		ms_bad_channel(prog, channel);
-		return 1;
+	if (!msg) {
+		ok = ioctl(fd, MSG_SLOT_DELETE) == 0;
+		if (!ok) {
+			snprintf(step, sizeof(step), "ioctl MSG_SLOT_DELETE %u", id);
+			ms_perror(prog, step);
+		}
+	} else {
+		n = write(fd, msg, len);
+		ok = n >= 0 && (size_t)n == len;
+		if (n < 0)
+			ms_perror(prog, "write");
+		else if (!ok)
+			fprintf(stderr, "%s: write: stored %zd of %zu bytes\n", prog, n, len);
 	}
-	fd = ms_open_channel(prog, device, id, O_WRONLY);
-	if (fd < 0)
-		return 1;
-	if (ioctl(fd, MSG_SLOT_DELETE) < 0) {
-		snprintf(step, sizeof(step), "ioctl MSG_SLOT_DELETE %u", id);
-		ms_perror(prog, step);
+	if (!ok) {
 		close(fd);
 		return 1;
 	}
@@ -90,32 +98,31 @@ static int delete_channel(const char *device, const char *channel)
 int main(int argc, char **argv)
 {
 	char stdin_msg[MSG_SLOT_MAX_LEN];
-	const char *msg;
+	const char *device, *channel, *msg = NULL;
+	size_t len = 0;
 	unsigned int id;
+	int delete, fd;
 	ssize_t n;
-	size_t len;
-	int fd;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	if (argc >= 2 && strcmp(argv[1], "--delete") == 0) {
-		if (argc != 4) {
-			usage(stderr);
-			return 1;
-		}
-		return delete_channel(argv[2], argv[3]);
-	}
+	/* --delete DEVICE CHANNEL has as many arguments as DEVICE CHANNEL MESSAGE. */
+	delete = argc >= 2 && strcmp(argv[1], "--delete") == 0;
 	if (argc != 4) {
 		usage(stderr);
 		return 1;
 	}
-	if (ms_parse_channel(argv[2], &id) < 0) {
-		ms_bad_channel(prog, argv[2]);
+	device = argv[1 + delete];
+	channel = argv[2 + delete];
+	if (ms_parse_channel(channel, &id) < 0) {
+		ms_bad_channel(prog, channel);
 		return 1;
 	}
-	if (strcmp(argv[3], "-") == 0) {
+	if (delete) {
+		/* nothing to send */
+	} else if (strcmp(argv[3], "-") == 0) {
 		n = read_stdin(stdin_msg, sizeof(stdin_msg));
 		if (n < 0)
 			return 1;
@@ -130,23 +137,8 @@ int main(int argc, char **argv)
 		len = strlen(msg);
 	}
 
-	fd = ms_open_channel(prog, argv[1], id, O_WRONLY);
+	fd = ms_open_channel(prog, device, id, O_WRONLY);
 	if (fd < 0)
 		return 1;
-	n = write(fd, msg, len);
-	if (n < 0) {
-		ms_perror(prog, "write");
-		close(fd);
-		return 1;
-	}
-	if ((size_t)n != len) {
-		fprintf(stderr, "%s: write: stored %zd of %zu bytes\n", prog, n, len);
-		close(fd);
-		return 1;
-	}
-	if (close(fd) < 0) {
-		ms_perror(prog, "close");
-		return 1;
-	}
-	return 0;
+	return send_or_delete(fd, id, msg, len);
 }

@@ -167,19 +167,21 @@ static DEFINE_XARRAY(ms_users);
  * @cap: bytes available in @data; a longer message needs a new channel
  * @dead: set under @lock when a larger channel replaced this one, or when
  *	it was deleted
+ * @owner: the uid (in ms_users) of the user the channel is charged to:
+ *	its creator. A uid, not a pointer, keeps a channel of a 16-byte
+ *	message in a 64-byte allocation
  * @lock: orders writers; readers use its sequence count only
- * @owner: the user the channel is charged to: its creator
  * @rcu: defers freeing a replaced channel until readers are done
  * @data: the message bytes
  */
 struct ms_channel {
 	struct rhash_head node;
-	struct ms_user *owner;
 	u32 id;
 	u32 gen;
 	u8 len;
 	u8 cap;
 	bool dead;
+	u32 owner;
 	seqlock_t lock;
 	struct rcu_head rcu;
 	u8 data[];
@@ -381,6 +383,17 @@ static struct ms_user *ms_user_get(void)
 }
 
 /**
+ * ms_owner() - the user a channel is charged to
+ * @chan: a channel
+ *
+ * Return: its creator's struct ms_user, which lives as long as the module.
+ */
+static struct ms_user *ms_owner(const struct ms_channel *chan)
+{
+	return xa_load(&ms_users, chan->owner);
+}
+
+/**
  * ms_user_charge() - count one more channel for a user, within the limit
  * @user: the creator of the channel
  * @exempt: the creator has CAP_SYS_RESOURCE: no limit
@@ -491,6 +504,7 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	 * may overwrite it in place, under its lock, not under ours.
 	 */
 	u8 len = fresh->len;
+	struct ms_user *user = ms_owner(fresh);
 	void *old;
 	int ret;
 
@@ -510,7 +524,7 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 		ret = -ENOSPC;
 		goto unlock;
 	}
-	if (!ms_user_charge(fresh->owner, exempt)) {
+	if (!ms_user_charge(user, exempt)) {
 		ret = -EDQUOT;
 		goto uncount_total;
 	}
@@ -526,12 +540,12 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	WRITE_ONCE(slot->nchannels, slot->nchannels + 1);
 	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
 	percpu_counter_add(&ms_counters[MS_BYTES], len);
-	atomic_long_add(len, &fresh->owner->bytes);
+	atomic_long_add(len, &user->bytes);
 	ret = 1;
 	goto unlock;
 
 uncharge_user:
-	atomic_dec(&fresh->owner->channels);
+	atomic_dec(&user->channels);
 uncount_total:
 	atomic_dec(&ms_total_channels);
 unlock:
@@ -586,7 +600,7 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 	} else if (len <= chan->cap) {
 		if (len != chan->len) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
-			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
+			atomic_long_add((s32)len - chan->len, &ms_owner(chan)->bytes);
 		}
 		memcpy(chan->data, msg, len);
 		chan->len = len;
@@ -600,7 +614,7 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
-			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
+			atomic_long_add((s32)len - chan->len, &ms_owner(chan)->bytes);
 			WRITE_ONCE(chan->dead, true);
 			ret = 1;
 		}
@@ -688,7 +702,7 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 	for (;;) {
 		/* A new channel is the caller's; a larger one, its creator's. */
 		if (fresh)
-			fresh->owner = user;
+			fresh->owner = __kuid_val(user->uid);
 		rcu_read_lock();
 		ret = ms_channel_commit(slot, id, msg, len, fresh, exempt);
 		rcu_read_unlock();
@@ -759,6 +773,7 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 static int ms_channel_delete(struct ms_slot *slot, u32 id)
 {
 	struct ms_channel *chan;
+	struct ms_user *user;
 	u8 len;
 
 	rcu_read_lock();
@@ -782,8 +797,9 @@ static int ms_channel_delete(struct ms_slot *slot, u32 id)
 
 	WRITE_ONCE(slot->nchannels, slot->nchannels - 1);
 	atomic_dec(&ms_total_channels);
-	atomic_dec(&chan->owner->channels);
-	atomic_long_sub(len, &chan->owner->bytes);
+	user = ms_owner(chan);
+	atomic_dec(&user->channels);
+	atomic_long_sub(len, &user->bytes);
 	percpu_counter_dec(&ms_counters[MS_CHANNELS]);
 	percpu_counter_sub(&ms_counters[MS_BYTES], len);
 	call_rcu(&chan->rcu, ms_channel_free_rcu);

@@ -85,7 +85,91 @@ static double w_slot(unsigned long n)
 	return now() - t;
 }
 
-/* A driver whose read and write do nothing: /dev/null and /dev/zero. */
+static double w_slot_write(unsigned long n)
+{
+	char msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(rt_fd, msg, MSG) != MSG)
+			die("slot write");
+	}
+	return now() - t;
+}
+
+static double w_slot_read(unsigned long n)
+{
+	char buf[MSG_SLOT_MAX_LEN];
+	double t = now();
+
+	while (n--) {
+		if (read(rt_fd, buf, sizeof(buf)) != MSG)
+			die("slot read");
+	}
+	return now() - t;
+}
+
+static double w_slot_ioctl(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		if (ioctl(rt_fd, MSG_SLOT_CHANNEL, 1ul) != 0)
+			die("slot ioctl");
+	}
+	return now() - t;
+}
+
+/* A driver whose read and write do nothing: /dev/null's (read returns 0). */
+static double w_noop(unsigned long n)
+{
+	char buf[MSG], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(null_fd, msg, MSG) != MSG || read(null_fd, buf, MSG) != 0)
+			die("no-op driver round trip");
+	}
+	return now() - t;
+}
+
+static double w_noop_write(unsigned long n)
+{
+	char msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--) {
+		if (write(null_fd, msg, MSG) != MSG)
+			die("no-op write");
+	}
+	return now() - t;
+}
+
+static double w_noop_read(unsigned long n)
+{
+	char buf[MSG];
+	double t = now();
+
+	while (n--) {
+		if (read(null_fd, buf, MSG) != 0)
+			die("no-op read");
+	}
+	return now() - t;
+}
+
+/* An ioctl the VFS passes to a driver that has none: ENOTTY. */
+static double w_noop_ioctl(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		if (ioctl(null_fd, MSG_SLOT_CHANNEL, 1ul) != -1)
+			die("no-op ioctl");
+	}
+	return now() - t;
+}
+
+/* /dev/null write + /dev/zero read: a driver that only zeroes the buffer. */
 static double w_null_driver(unsigned long n)
 {
 	char buf[MSG], msg[MSG] = "round trip";
@@ -144,16 +228,27 @@ static unsigned long calibrate(workload w, double seconds)
 	return (unsigned long)((double)n * seconds / t) + 1;
 }
 
+/* Section 1's workloads, run in this order in every round. */
+enum { RT, GETPPID, PIPE, MQ, NULL_DRV, NOOP, S_WRITE, N_WRITE, S_READ, N_READ,
+       S_IOCTL, N_IOCTL, NR_RT };
+
 static void bench_round_trip(void)
 {
-	static const workload ws[] = { w_slot, w_getppid, w_pipe, w_mq, w_null_driver };
-	double r_null[ROUNDS], r_pipe[ROUNDS], r_mq[ROUNDS], r_drv[ROUNDS], ns[5] = { 0 };
+	static const workload ws[NR_RT] = {
+		[RT] = w_slot, [GETPPID] = w_getppid, [PIPE] = w_pipe, [MQ] = w_mq,
+		[NULL_DRV] = w_null_driver, [NOOP] = w_noop,
+		[S_WRITE] = w_slot_write, [N_WRITE] = w_noop_write,
+		[S_READ] = w_slot_read, [N_READ] = w_noop_read,
+		[S_IOCTL] = w_slot_ioctl, [N_IOCTL] = w_noop_ioctl,
+	};
+	double r_null[ROUNDS], r_pipe[ROUNDS], r_mq[ROUNDS], r_drv[ROUNDS], r_noop[ROUNDS];
+	double r_w[ROUNDS], r_r[ROUNDS], r_i[ROUNDS], ns[NR_RT] = { 0 };
 	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = MSG };
-	unsigned long n[5];
+	unsigned long n[NR_RT];
 	int i, k;
 
 	rt_fd = must_open_chan(0, 1);
-	null_fd = open("/dev/null", O_WRONLY);
+	null_fd = open("/dev/null", O_RDWR);
 	zero_fd = open("/dev/zero", O_RDONLY);
 	if (null_fd < 0 || zero_fd < 0)
 		die("open /dev/null, /dev/zero");
@@ -162,31 +257,45 @@ static void bench_round_trip(void)
 	mq = mq_open("/ms_bench", O_RDWR | O_CREAT, 0600, &attr);
 	if (mq == (mqd_t)-1)
 		die("mq_open");
-	for (k = 0; k < 5; k++)
+	if (w_slot_write(1) < 0)
+		die("slot write");
+	for (k = 0; k < NR_RT; k++)
 		n[k] = calibrate(ws[k], 0.1);
 	for (i = 0; i < ROUNDS; i++) {
-		double t[5];
+		double t[NR_RT];
 
-		for (k = 0; k < 5; k++) {
+		for (k = 0; k < NR_RT; k++) {
 			t[k] = ws[k](n[k]) / (double)n[k];
 			ns[k] += t[k] * 1e9 / ROUNDS;
 		}
-		r_null[i] = t[0] / t[1];
-		r_pipe[i] = t[0] / t[2];
-		r_mq[i] = t[0] / t[3];
-		r_drv[i] = t[4] / t[1];
+		r_null[i] = t[RT] / t[GETPPID];
+		r_pipe[i] = t[RT] / t[PIPE];
+		r_mq[i] = t[RT] / t[MQ];
+		r_drv[i] = t[NULL_DRV] / t[GETPPID];
+		r_noop[i] = t[RT] / t[NOOP];
+		r_w[i] = t[S_WRITE] / t[N_WRITE];
+		r_r[i] = t[S_READ] / t[N_READ];
+		r_i[i] = t[S_IOCTL] / t[N_IOCTL];
 	}
 	printf("\n1. Round trip of 64 bytes (mean ns per round trip; ratios: median of %d rounds)\n",
 	       ROUNDS);
-	printf("   %-32s %10.0f ns\n", "message slot write + read", ns[0]);
-	printf("   %-32s %10.0f ns\n", "two getppid() (the floor)", ns[1]);
-	printf("   %-32s %10.0f ns\n", "pipe write + read", ns[2]);
-	printf("   %-32s %10.0f ns\n", "mq_send + mq_receive", ns[3]);
-	printf("   %-32s %10.0f ns\n", "/dev/null write + /dev/zero read", ns[4]);
+	printf("   %-32s %10.0f ns\n", "message slot write + read", ns[RT]);
+	printf("   %-32s %10.0f ns\n", "two getppid()", ns[GETPPID]);
+	printf("   %-32s %10.0f ns\n", "pipe write + read", ns[PIPE]);
+	printf("   %-32s %10.0f ns\n", "mq_send + mq_receive", ns[MQ]);
+	printf("   %-32s %10.0f ns\n", "/dev/null write + /dev/zero read", ns[NULL_DRV]);
+	printf("   %-32s %10.0f ns\n", "/dev/null write + read (no-op)", ns[NOOP]);
+	printf("   %-32s %10.0f ns   /dev/null's: %.0f ns, ratio %.3f\n", "message slot write",
+	       ns[S_WRITE], ns[N_WRITE], median(r_w, ROUNDS));
+	printf("   %-32s %10.0f ns   /dev/null's: %.0f ns, ratio %.3f\n", "message slot read",
+	       ns[S_READ], ns[N_READ], median(r_r, ROUNDS));
+	printf("   %-32s %10.0f ns   /dev/null's (ENOTTY): %.0f ns, ratio %.3f\n",
+	       "message slot ioctl (same id)", ns[S_IOCTL], ns[N_IOCTL], median(r_i, ROUNDS));
+	goal("roundtrip/noop_driver", median(r_noop, ROUNDS), "<=", 1.2);
 	goal("roundtrip/two_null_syscalls", median(r_null, ROUNDS), "<=", 2.0);
 	goal("roundtrip/pipe", median(r_pipe, ROUNDS), "<=", 0.6);
 	printf("   ratio roundtrip/mq %.3f (no goal)\n", median(r_mq, ROUNDS));
-	printf("   ratio null_driver/two_null_syscalls %.3f (the floor of any driver)\n",
+	printf("   ratio null_driver/two_null_syscalls %.3f (/dev/null + /dev/zero)\n",
 	       median(r_drv, ROUNDS));
 	mq_close(mq);
 	mq_unlink("/ms_bench");

@@ -773,10 +773,42 @@ unlock:
 }
 
 /**
+ * ms_copy_out() - copy a message to user memory, if no page must come in
+ * @to: the reader's buffer, @len bytes writable as far as access_ok() says
+ * @from: the message, in a seqlock read section or under the channel's lock
+ * @len: its length
+ *
+ * Runs where sleeping is not allowed (RCU, the channel's lock), so page
+ * faults are off: a buffer whose pages are not all present fails here, and
+ * the caller copies through the stack instead, where faults may sleep.
+ * A copy that a writer tore is overwritten by the next one before the read
+ * returns.
+ *
+ * Return: true if all @len bytes were copied.
+ */
+static __always_inline bool ms_copy_out(char __user *to, const u8 *from, int len)
+{
+	bool done = false;
+
+	pagefault_disable();
+	if (user_access_begin(to, len)) {
+		unsafe_copy_to_user(to, from, len, fault);
+		done = true;
+fault:
+		user_access_end();
+	}
+	pagefault_enable();
+	return done;
+}
+
+/**
  * ms_channel_load() - copy the last message of a channel
  * @slot: the slot of the reading file
  * @id: the file's channel, which may have no message yet
- * @msg: destination, MSG_SLOT_MAX_LEN bytes of kernel memory
+ * @ubuf: the reader's buffer (read()), or NULL; set to NULL if the message
+ *	was copied into @msg instead of to it
+ * @msg: MSG_SLOT_MAX_LEN bytes of kernel memory: the destination when
+ *	@ubuf is NULL, or when a page of @ubuf is not present
  * @size: the most bytes the caller can take
  * @gen: set to the generation of the message copied
  *
@@ -794,8 +826,9 @@ unlock:
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
-static __flatten int ms_channel_load(struct ms_slot *slot, u32 id, u8 *msg,
-				     size_t size, u32 *gen)
+static __flatten int ms_channel_load(struct ms_slot *slot, u32 id,
+				     char __user **ubuf, u8 *msg, size_t size,
+				     u32 *gen)
 {
 	struct ms_channel *chan;
 	unsigned int seq;
@@ -813,15 +846,21 @@ lookup:
 	dead = READ_ONCE(chan->dead);
 	len = READ_ONCE(chan->len);
 	*gen = READ_ONCE(chan->gen);
-	if (!dead && len <= size)
+	if (!dead && len <= size &&
+	    (!*ubuf || !ms_copy_out(*ubuf, chan->data, len))) {
+		*ubuf = NULL;
 		memcpy(msg, chan->data, len);
+	}
 	if (read_seqretry(&chan->lock, seq)) {
 		read_seqlock_excl(&chan->lock);
 		dead = chan->dead;
 		len = chan->len;
 		*gen = chan->gen;
-		if (!dead && len <= size)
+		if (!dead && len <= size &&
+		    (!*ubuf || !ms_copy_out(*ubuf, chan->data, len))) {
+			*ubuf = NULL;
 			memcpy(msg, chan->data, len);
+		}
 		read_sequnlock_excl(&chan->lock);
 	}
 	if (dead)
@@ -1395,6 +1434,7 @@ static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
 	u32 id = ms_file_begin_read(mf, &mark);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
+	char __user *ubuf;
 	u32 gen;
 	int len;
 
@@ -1403,11 +1443,12 @@ static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
 	if (to ? ms_iter_has_null(to) : !buf)
 		return -EINVAL;
 
-	len = ms_channel_load(mf->slot, id, msg, size, &gen);
+	ubuf = buf;
+	len = ms_channel_load(mf->slot, id, &ubuf, msg, size, &gen);
 	if (len < 0)
 		return len;
 	if (to ? copy_to_iter(msg, len, to) != len :
-		 copy_to_user(buf, msg, len))
+		 !ubuf && copy_to_user(buf, msg, len))
 		return -EFAULT;
 	ms_file_mark_read(mf, mark, gen);
 	return len;

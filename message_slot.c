@@ -222,6 +222,8 @@ struct ms_watch {
  * @orphans: the watcher entries of files whose watch could not be made
  *           (out of memory): every write to the slot wakes them, so that
  *           their pollers poll, and try again, when a message may have come
+ * @epoch: 1 plus the channels replaced or deleted so far: a channel a file
+ *         found stays allocated while this has not moved (ms_file_channel())
  */
 struct ms_slot {
 	struct rhashtable channels;
@@ -232,6 +234,7 @@ struct ms_slot {
 	atomic_t nwatches;
 	struct mutex watch_lock;	/* orders changes to @watches */
 	struct wait_queue_head orphans;
+	atomic64_t epoch;
 };
 
 /* Channels in all slots, at most max_total_channels if that is set. */
@@ -267,6 +270,10 @@ static struct percpu_counter ms_counters[MS_NR_COUNTERS];
  *	not be made; written under @watch_lock and the slot's watch_lock
  * @watcher: this file's entry on @watch's queue
  * @pollers: the poll, select and epoll waiters of this file
+ * @chan: the channel the file found last, valid while the slot's epoch is
+ *	@chan_epoch (0: none)
+ * @chan_epoch: the slot's epoch when @chan was found
+ * @chan_lock: taken (tried) to change @chan and @chan_epoch
  */
 struct ms_file {
 	struct ms_slot *slot;
@@ -278,6 +285,9 @@ struct ms_file {
 	struct ms_watch *watch;
 	struct wait_queue_entry watcher;
 	struct wait_queue_head pollers;
+	struct ms_channel *chan;
+	atomic64_t chan_epoch;
+	spinlock_t chan_lock;	/* one cache filler at a time */
 };
 
 /* The parts of struct ms_file.mark. */
@@ -540,8 +550,64 @@ unlock:
 }
 
 /**
+ * ms_file_channel() - the channel a file reads or writes
+ * @mf: the file
+ * @id: its channel, as the caller read it
+ *
+ * A file keeps the channel it found last, with the slot's epoch at the
+ * time, so that reads and writes skip the table. A channel replaced by a
+ * larger one or deleted moves the epoch before it is freed after a grace
+ * period: while the epoch has not moved, the kept channel is allocated
+ * for this RCU section, and it is @id's if its id says so. Otherwise the
+ * table is searched, and one caller at a time keeps what it found:
+ * @chan_epoch is cleared while @chan changes, so that a reader never pairs
+ * a channel with an epoch later than the one it was found at.
+ *
+ * Context: RCU read-side critical section.
+ * Return: the channel of @id, which may be dead, or NULL if it has none.
+ */
+static __always_inline struct ms_channel *ms_file_channel(struct ms_file *mf,
+							  u32 id)
+{
+	struct ms_slot *slot = mf->slot;
+	s64 epoch = atomic64_read(&mf->chan_epoch);
+	struct ms_channel *chan;
+
+	/* Pairs with the smp_wmb()s below. */
+	smp_rmb();
+	chan = READ_ONCE(mf->chan);
+	if (likely(epoch == atomic64_read(&slot->epoch) && chan->id == id))
+		return chan;
+	/*
+	 * Pairs with ms_slot_retire(): a channel still in the table after
+	 * this read leaves it only with a later epoch.
+	 */
+	epoch = atomic64_read_acquire(&slot->epoch);
+	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	if (chan && spin_trylock(&mf->chan_lock)) {
+		atomic64_set(&mf->chan_epoch, 0);
+		smp_wmb();
+		WRITE_ONCE(mf->chan, chan);
+		smp_wmb();
+		atomic64_set(&mf->chan_epoch, epoch);
+		spin_unlock(&mf->chan_lock);
+	}
+	return chan;
+}
+
+/*
+ * A channel left the table of @slot (replaced or deleted) and is freed
+ * after a grace period: files that kept it look in the table again.
+ */
+static void ms_slot_retire(struct ms_slot *slot)
+{
+	smp_mb__before_atomic();
+	atomic64_inc(&slot->epoch);
+}
+
+/**
  * ms_channel_commit() - store a message, in place or as a new channel
- * @slot: the slot whose table is searched and changed
+ * @mf: the writing file, whose slot's table is searched and changed
  * @id: the channel the message is for
  * @msg: the message, already in kernel memory
  * @len: its length, 1 to MSG_SLOT_MAX_LEN
@@ -562,14 +628,15 @@ unlock:
  * it would pass max_user_channels, or another negative errno if the
  * table could not take the new channel.
  */
-static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
+static __flatten int ms_channel_commit(struct ms_file *mf, u32 id,
 				       const u8 *msg, u8 len,
 				       struct ms_channel *fresh, bool exempt)
 {
+	struct ms_slot *slot = mf->slot;
 	struct ms_channel *chan;
 	int ret;
 
-	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	chan = ms_file_channel(mf, id);
 	if (!chan)
 		return fresh ? ms_channel_create(slot, fresh, exempt) : -ENOENT;
 	/*
@@ -602,6 +669,7 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
 			atomic_long_add((s32)len - chan->len, &chan->owner->bytes);
 			WRITE_ONCE(chan->dead, true);
+			ms_slot_retire(slot);
 			ret = 1;
 		}
 	}
@@ -646,7 +714,7 @@ static int ms_channel_room(struct ms_slot *slot, bool *exempt)
 
 /**
  * ms_channel_store() - make a message the last message of a channel
- * @slot: the slot of the writing file
+ * @mf: the writing file
  * @id: the file's channel, created here on its first message
  * @msg: message bytes, in kernel memory
  * @len: message length, 1 to MSG_SLOT_MAX_LEN
@@ -659,8 +727,9 @@ static int ms_channel_room(struct ms_slot *slot, bool *exempt)
  * Return: 0, -ENOSPC if creating the channel would pass max_channels,
  * max_total_channels or max_user_channels, or -ENOMEM if memory ran out.
  */
-static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
+static int ms_channel_store(struct ms_file *mf, u32 id, const u8 *msg, u8 len)
 {
+	struct ms_slot *slot = mf->slot;
 	struct ms_channel *fresh = NULL;
 	struct ms_user *user = NULL;
 	bool exempt = false, looked_again = false;
@@ -671,7 +740,7 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		if (fresh)
 			fresh->owner = user;
 		rcu_read_lock();
-		ret = ms_channel_commit(slot, id, msg, len, fresh, exempt);
+		ret = ms_channel_commit(mf, id, msg, len, fresh, exempt);
 		rcu_read_unlock();
 		if (ret == -EDQUOT && !exempt && capable(CAP_SYS_RESOURCE)) {
 			exempt = true;
@@ -754,6 +823,7 @@ static int ms_channel_delete(struct ms_slot *slot, u32 id)
 	/* Cannot fail: the channel is in the table while it is not dead. */
 	rhashtable_remove_fast(&slot->channels, &chan->node, ms_channel_params);
 	WRITE_ONCE(chan->dead, true);
+	ms_slot_retire(slot);
 	if ((s32)(chan->gen - slot->gen_floor) > 0)
 		slot->gen_floor = chan->gen;
 	len = chan->len;
@@ -803,7 +873,7 @@ fault:
 
 /**
  * ms_channel_load() - copy the last message of a channel
- * @slot: the slot of the reading file
+ * @mf: the reading file
  * @id: the file's channel, which may have no message yet
  * @ubuf: the reader's buffer (read()), or NULL; set to NULL if the message
  *	was copied into @msg instead of to it
@@ -826,7 +896,7 @@ fault:
  * Return: the message length, -EWOULDBLOCK if the channel has no message,
  * or -ENOSPC if the message is longer than @size.
  */
-static __flatten int ms_channel_load(struct ms_slot *slot, u32 id,
+static __flatten int ms_channel_load(struct ms_file *mf, u32 id,
 				     char __user **ubuf, u8 *msg, size_t size,
 				     u32 *gen)
 {
@@ -836,8 +906,8 @@ static __flatten int ms_channel_load(struct ms_slot *slot, u32 id,
 	int len;
 
 	rcu_read_lock();
-lookup:
-	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	chan = ms_file_channel(mf, id);
+again:
 	if (!chan) {
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
@@ -863,8 +933,11 @@ lookup:
 		}
 		read_sequnlock_excl(&chan->lock);
 	}
-	if (dead)
-		goto lookup;
+	if (dead) {
+		chan = rhashtable_lookup(&mf->slot->channels, &id,
+					 ms_channel_params);
+		goto again;
+	}
 	rcu_read_unlock();
 
 	return len <= size ? len : -ENOSPC;
@@ -1188,6 +1261,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (err)
 		goto free_slot;
 	spin_lock_init(&slot->create_lock);
+	atomic64_set(&slot->epoch, 1);
 	err = rhashtable_init(&slot->watches, &ms_watch_params);
 	if (err)
 		goto destroy_channels;
@@ -1263,6 +1337,7 @@ static int ms_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mf->slot = slot;
 	mutex_init(&mf->watch_lock);
+	spin_lock_init(&mf->chan_lock);
 	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
 	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;
@@ -1404,7 +1479,7 @@ static ssize_t ms_write_msg(struct ms_file *mf, const char __user *buf,
 		   copy_from_user(msg, buf, count))
 		return -EFAULT;
 
-	ret = ms_channel_store(mf->slot, id, msg, count);
+	ret = ms_channel_store(mf, id, msg, count);
 	if (ret)
 		return ret;
 	ms_channel_notify(mf->slot, id);
@@ -1444,7 +1519,7 @@ static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
 		return -EINVAL;
 
 	ubuf = buf;
-	len = ms_channel_load(mf->slot, id, &ubuf, msg, size, &gen);
+	len = ms_channel_load(mf, id, &ubuf, msg, size, &gen);
 	if (len < 0)
 		return len;
 	if (to ? copy_to_iter(msg, len, to) != len :

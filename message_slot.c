@@ -286,26 +286,10 @@ struct ms_file {
 #define MS_MARK(epoch, gen) ((s64)(((u64)(epoch) << 32) | (gen)))
 
 /*
- * The table's hash and compare functions. rhashtable inlines them into
- * every lookup, where its defaults (jhash and memcmp) are calls.
- *
- * The hash is a keyed 32-bit finaliser (MurmurHash3's fmix32): every bit
- * of the id reaches the low bits that pick the bucket, and the per-table
- * random @seed, which rhashtable renews when a chain grows too long,
- * keeps chosen ids from piling into one bucket.
+ * The tables' compare functions: rhashtable inlines them into every
+ * lookup, where its default (memcmp()) is a call. Its default hash, jhash2()
+ * of the u32 id with a per-table random seed, is inlined already.
  */
-static inline u32 ms_channel_hash(const void *key, u32 len, u32 seed)
-{
-	u32 x = *(const u32 *)key ^ seed;
-
-	x ^= x >> 16;
-	x *= 0x85ebca6b;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35;
-	x ^= x >> 16;
-	return x;
-}
-
 static inline int ms_channel_cmp(struct rhashtable_compare_arg *arg,
 				 const void *obj)
 {
@@ -323,7 +307,6 @@ static const struct rhashtable_params ms_channel_params = {
 	.key_len = sizeof(u32),
 	.key_offset = offsetof(struct ms_channel, id),
 	.head_offset = offsetof(struct ms_channel, node),
-	.hashfn = ms_channel_hash,
 	.obj_cmpfn = ms_channel_cmp,
 };
 
@@ -342,7 +325,6 @@ static const struct rhashtable_params ms_watch_params = {
 	.key_len = sizeof(u32),
 	.key_offset = offsetof(struct ms_watch, id),
 	.head_offset = offsetof(struct ms_watch, node),
-	.hashfn = ms_channel_hash,
 	.obj_cmpfn = ms_watch_cmp,
 	.automatic_shrinking = true,
 };

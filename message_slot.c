@@ -452,8 +452,9 @@ static inline u32 ms_next_gen(u32 gen)
  * @fresh: the channel, holding its first message, charged to its owner
  * @exempt: the writer has CAP_SYS_RESOURCE: no per-user limit
  *
- * Creators of one slot take its lock, look again and count under it, so
- * a writer is refused only for channels that exist: of two writers
+ * Creators of one slot take its lock and count under it; the insert, or
+ * a refusal, looks again, so a writer is refused only for channels that
+ * do not exist: of two writers
  * creating the same id when the slot has room for one more channel, one
  * creates it and the other overwrites it, and neither sees -ENOSPC for
  * a reservation of the other's that turned out to be the same channel.
@@ -477,21 +478,13 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	int ret;
 
 	spin_lock(&slot->create_lock);
-	if (rhashtable_lookup(&slot->channels, &fresh->id, ms_channel_params)) {
-		ret = -EAGAIN;
-		goto unlock;
-	}
-	if (max_channels && slot->nchannels >= max_channels) {
-		ret = -ENOSPC;
-		goto unlock;
-	}
-	if (!max_total_channels) {
+	ret = -ENOSPC;
+	if (max_channels && slot->nchannels >= max_channels)
+		goto refused;
+	if (!max_total_channels)
 		atomic_inc(&ms_total_channels);
-	} else if (!atomic_add_unless(&ms_total_channels, 1,
-				      max_total_channels)) {
-		ret = -ENOSPC;
-		goto unlock;
-	}
+	else if (!atomic_add_unless(&ms_total_channels, 1, max_total_channels))
+		goto refused;
 	if (!ms_user_charge(fresh->owner, exempt)) {
 		ret = -EDQUOT;
 		goto uncount_total;
@@ -501,7 +494,6 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
 						ms_channel_params);
 	if (old) {
-		/* Only creators insert, and they hold the lock: not expected. */
 		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
 		goto uncharge_user;
 	}
@@ -515,6 +507,10 @@ uncharge_user:
 	atomic_dec(&fresh->owner->channels);
 uncount_total:
 	atomic_dec(&ms_total_channels);
+refused:
+	/* Created since the caller looked: overwrite it, whatever the limits. */
+	if (rhashtable_lookup(&slot->channels, &fresh->id, ms_channel_params))
+		ret = -EAGAIN;
 unlock:
 	spin_unlock(&slot->create_lock);
 	return ret;

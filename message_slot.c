@@ -24,11 +24,12 @@
  *    the largest size), guarded by a seqlock.
  *
  * Concurrency:
- *  - Readers find the channel under RCU and copy the message into a stack
- *    buffer in a seqlock read section; if a writer was busy they copy again
- *    holding the channel's lock, so a stream of writers cannot starve them
- *    (as read_seqbegin_or_lock() does); copy_to_user() runs after the RCU
- *    section.
+ *  - Readers find the channel under RCU and copy the message in a seqlock
+ *    read section, straight to the user's buffer with page faults off
+ *    (ms_copy_out()), or into a stack buffer if a page of it is absent
+ *    (copy_to_user() then runs after the RCU section); if a writer was busy
+ *    they copy again holding the channel's lock, so a stream of writers
+ *    cannot starve them (as read_seqbegin_or_lock() does).
  *  - Writers copy the user's bytes into a stack buffer first, so that a
  *    faulting buffer changes nothing, then overwrite the channel in place
  *    under its seqlock. A message larger than the channel's capacity goes
@@ -42,6 +43,9 @@
  *    after an RCU grace period. A channel created later starts its
  *    generations above the deleted one's (ms_slot.gen_floor), so that a
  *    file that read the old message sees the new one as unread.
+ *  - A file keeps the channel it found last (ms_file_channel()), valid
+ *    while its slot's epoch, which every replacement and delete moves,
+ *    has not moved: reads and writes of a file's channel skip the table.
  *  - Writers creating channels in one slot take its create_lock, look
  *    again and count under it: writers racing to create the same channel
  *    insert it once (the others overwrite it in place), and a limit
@@ -1411,6 +1415,37 @@ static bool ms_iter_has_null(const struct iov_iter *iter)
 }
 
 /**
+ * ms_copy_in() - copy a message from user memory into the writer's buffer
+ * @to: the writer's stack buffer, MSG_SLOT_MAX_LEN bytes, 8-byte aligned
+ * @from: the message, in user memory
+ * @len: its length, 1 to MSG_SLOT_MAX_LEN
+ *
+ * copy_from_user() inline, 8 bytes at a time: without the call and without
+ * hardened usercopy's check of @to, a local array that @len never passes.
+ * Page faults are served as in copy_from_user().
+ *
+ * Return: true if all @len bytes were copied, false if one faulted.
+ */
+static __always_inline bool ms_copy_in(u8 *to, const char __user *from,
+				       size_t len)
+{
+	size_t i = 0;
+
+	if (!user_access_begin(from, len))
+		return false;
+	for (; i + sizeof(u64) <= len; i += sizeof(u64))
+		unsafe_get_user(*(u64 *)(to + i), (const u64 __user *)(from + i),
+				fault);
+	for (; i < len; i++)
+		unsafe_get_user(to[i], from + i, fault);
+	user_access_end();
+	return true;
+fault:
+	user_access_end();
+	return false;
+}
+
+/**
  * ms_write_msg() - store a message as the last message of the file's channel
  * @mf: the file written to
  * @buf: the message in one user buffer (write()), or NULL if @from has it
@@ -1432,7 +1467,7 @@ static ssize_t ms_write_msg(struct ms_file *mf, const char __user *buf,
 {
 	u32 id = READ_ONCE(mf->channel);
 	/* Only the @count bytes copied in are used: no need to zero it. */
-	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
+	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized __aligned(8);
 	int ret;
 
 	if (!id)
@@ -1442,7 +1477,7 @@ static ssize_t ms_write_msg(struct ms_file *mf, const char __user *buf,
 	if (from ? ms_iter_has_null(from) : !buf)
 		return -EINVAL;
 	if (from ? !copy_from_iter_full(msg, count, from) :
-		   copy_from_user(msg, buf, count))
+		   !ms_copy_in(msg, buf, count))
 		return -EFAULT;
 
 	ret = ms_channel_store(mf, id, msg, count);

@@ -267,7 +267,8 @@ static atomic_long_t ms_bytes = ATOMIC_LONG_INIT(0);
  * @chan: the channel the file found last, valid while the slot's epoch is
  *	@chan_epoch (0: none)
  * @chan_epoch: the slot's epoch when @chan was found
- * @chan_lock: taken (tried) to change @chan and @chan_epoch
+ * @chan_lock: held (tried) to read the slot's epoch, search the table and
+ *	change @chan and @chan_epoch
  */
 struct ms_file {
 	struct ms_slot *slot;
@@ -530,9 +531,11 @@ unlock:
  * larger one or deleted moves the epoch before it is freed after a grace
  * period: while the epoch has not moved, the kept channel is allocated
  * for this RCU section, and it is @id's if its id says so. Otherwise the
- * table is searched, and one caller at a time keeps what it found:
- * @chan_epoch is cleared while @chan changes, so that a reader never pairs
- * a channel with an epoch later than the one it was found at.
+ * table is searched, and one caller at a time reads the epoch, searches
+ * and keeps what it found, so that the epochs kept only grow. As the
+ * epoch is read before the channel and stored after it, a reader pairs a
+ * channel with its own epoch or an earlier one, never with a later one,
+ * which could be after its free.
  *
  * Context: RCU read-side critical section.
  * Return: the channel of @id, which may be dead, or NULL if it has none.
@@ -544,25 +547,26 @@ static __always_inline struct ms_channel *ms_file_channel(struct ms_file *mf,
 	s64 epoch = atomic64_read(&mf->chan_epoch);
 	struct ms_channel *chan;
 
-	/* Pairs with the smp_wmb()s below. */
+	/* Pairs with the smp_wmb() below. */
 	smp_rmb();
 	chan = READ_ONCE(mf->chan);
 	if (likely(epoch == atomic64_read(&slot->epoch) && chan->id == id))
 		return chan;
+	if (!spin_trylock(&mf->chan_lock))
+		return rhashtable_lookup(&slot->channels, &id, ms_channel_params);
 	/*
 	 * Pairs with ms_slot_retire(): a channel still in the table after
 	 * this read leaves it only with a later epoch.
 	 */
 	epoch = atomic64_read_acquire(&slot->epoch);
 	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	if (chan && spin_trylock(&mf->chan_lock)) {
-		atomic64_set(&mf->chan_epoch, 0);
-		smp_wmb();
+	if (chan) {
 		WRITE_ONCE(mf->chan, chan);
+		/* Pairs with smp_rmb() above: the epoch after its channel. */
 		smp_wmb();
 		atomic64_set(&mf->chan_epoch, epoch);
-		spin_unlock(&mf->chan_lock);
 	}
+	spin_unlock(&mf->chan_lock);
 	return chan;
 }
 
@@ -572,6 +576,7 @@ static __always_inline struct ms_channel *ms_file_channel(struct ms_file *mf,
  */
 static void ms_slot_retire(struct ms_slot *slot)
 {
+	/* Pairs with the acquire in ms_file_channel(): out of the table first. */
 	smp_mb__before_atomic();
 	atomic64_inc(&slot->epoch);
 }

@@ -267,8 +267,8 @@ static atomic_long_t ms_bytes = ATOMIC_LONG_INIT(0);
  * @chan: the channel the file found last, valid while the slot's epoch is
  *	@chan_epoch (0: none)
  * @chan_epoch: the slot's epoch when @chan was found
- * @chan_lock: held (tried) to read the slot's epoch, search the table and
- *	change @chan and @chan_epoch
+ * @refilling: bit 0 is held (tried, as a lock) to read the slot's epoch,
+ *	search the table and change @chan and @chan_epoch
  */
 struct ms_file {
 	struct ms_slot *slot;
@@ -282,7 +282,7 @@ struct ms_file {
 	struct wait_queue_head pollers;
 	struct ms_channel *chan;
 	atomic64_t chan_epoch;
-	spinlock_t chan_lock;	/* one cache filler at a time */
+	unsigned long refilling;
 };
 
 /* The parts of struct ms_file.mark. */
@@ -522,6 +522,43 @@ unlock:
 }
 
 /**
+ * ms_file_refill() - search the table for a file's channel, and keep it
+ * @mf: the file
+ * @id: its channel, as the caller read it
+ *
+ * See ms_file_channel(), which calls it on a miss.
+ *
+ * Context: RCU read-side critical section.
+ * Return: the channel of @id, or NULL if it has none.
+ */
+static struct ms_channel *ms_file_refill(struct ms_file *mf, u32 id)
+{
+	struct ms_slot *slot = mf->slot;
+	struct ms_channel *chan;
+	s64 epoch;
+
+	/* Else another caller is refilling: search, keep nothing. */
+	if (!test_and_set_bit_lock(0, &mf->refilling)) {
+		/*
+		 * Pairs with ms_slot_retire(): a channel still in the table
+		 * after this read leaves it only with a later epoch.
+		 */
+		epoch = atomic64_read_acquire(&slot->epoch);
+		chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+		if (chan) {
+			WRITE_ONCE(mf->chan, chan);
+			/* Pairs with smp_rmb() in ms_file_channel(): epoch last. */
+			smp_wmb();
+			atomic64_set(&mf->chan_epoch, epoch);
+		}
+		clear_bit_unlock(0, &mf->refilling);
+	} else {
+		chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
+	}
+	return chan;
+}
+
+/**
  * ms_file_channel() - the channel a file reads or writes
  * @mf: the file
  * @id: its channel, as the caller read it
@@ -547,27 +584,12 @@ static __always_inline struct ms_channel *ms_file_channel(struct ms_file *mf,
 	s64 epoch = atomic64_read(&mf->chan_epoch);
 	struct ms_channel *chan;
 
-	/* Pairs with the smp_wmb() below. */
+	/* Pairs with smp_wmb() in ms_file_refill(). */
 	smp_rmb();
 	chan = READ_ONCE(mf->chan);
 	if (likely(epoch == atomic64_read(&slot->epoch) && chan->id == id))
 		return chan;
-	if (!spin_trylock(&mf->chan_lock))
-		return rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	/*
-	 * Pairs with ms_slot_retire(): a channel still in the table after
-	 * this read leaves it only with a later epoch.
-	 */
-	epoch = atomic64_read_acquire(&slot->epoch);
-	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	if (chan) {
-		WRITE_ONCE(mf->chan, chan);
-		/* Pairs with smp_rmb() above: the epoch after its channel. */
-		smp_wmb();
-		atomic64_set(&mf->chan_epoch, epoch);
-	}
-	spin_unlock(&mf->chan_lock);
-	return chan;
+	return ms_file_refill(mf, id);
 }
 
 /*
@@ -1312,7 +1334,6 @@ static int ms_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mf->slot = slot;
 	mutex_init(&mf->watch_lock);
-	spin_lock_init(&mf->chan_lock);
 	init_waitqueue_func_entry(&mf->watcher, ms_file_wake);
 	init_waitqueue_head(&mf->pollers);
 	file->private_data = mf;

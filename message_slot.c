@@ -856,10 +856,16 @@ unlock:
 static __always_inline bool ms_copy_out(char __user *to, const u8 *from, int len)
 {
 	bool done = false;
+	int i = 0;
 
 	pagefault_disable();
 	if (user_access_begin(to, len)) {
-		unsafe_copy_to_user(to, from, len, fault);
+		/* As ms_copy_in(): @from, a channel's data, is 8-byte aligned. */
+		for (; i + (int)sizeof(u64) <= len; i += sizeof(u64))
+			unsafe_put_user(*(const u64 *)(from + i),
+					(u64 __user *)(to + i), fault);
+		for (; i < len; i++)
+			unsafe_put_user(from[i], to + i, fault);
 		done = true;
 fault:
 		user_access_end();

@@ -521,16 +521,7 @@ unlock:
 	return ret;
 }
 
-/**
- * ms_file_refill() - search the table for a file's channel, and keep it
- * @mf: the file
- * @id: its channel, as the caller read it
- *
- * See ms_file_channel(), which calls it on a miss.
- *
- * Context: RCU read-side critical section.
- * Return: the channel of @id, or NULL if it has none.
- */
+/* ms_file_channel()'s miss: search the table, and keep what is found. */
 static struct ms_channel *ms_file_refill(struct ms_file *mf, u32 id)
 {
 	struct ms_slot *slot = mf->slot;
@@ -846,10 +837,8 @@ unlock:
  * @len: its length
  *
  * Runs where sleeping is not allowed (RCU, the channel's lock), so page
- * faults are off: a buffer whose pages are not all present fails here, and
- * the caller copies through the stack instead, where faults may sleep.
- * A copy that a writer tore is overwritten by the next one before the read
- * returns.
+ * faults are off: if a page is absent, the caller copies through the
+ * stack instead. A copy a writer tore is redone before the read returns.
  *
  * Return: true if all @len bytes were copied.
  */
@@ -944,26 +933,6 @@ again:
 	rcu_read_unlock();
 
 	return len <= size ? len : -ENOSPC;
-}
-
-/**
- * ms_channel_gen() - the generation of a channel's message
- * @slot: the slot of the polling file
- * @id: the file's channel, which may have no message yet
- *
- * Return: the generation, or 0 if the channel has no message.
- */
-static u32 ms_channel_gen(struct ms_slot *slot, u32 id)
-{
-	struct ms_channel *chan;
-	u32 gen = 0;
-
-	rcu_read_lock();
-	chan = rhashtable_lookup(&slot->channels, &id, ms_channel_params);
-	if (chan)
-		gen = READ_ONCE(chan->gen);
-	rcu_read_unlock();
-	return gen;
 }
 
 /**
@@ -1140,77 +1109,9 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 }
 
 /**
- * ms_file_watch() - make a polled file's watcher follow its channel
- * @mf: a file being polled
- * @id: set to the file's channel, 0 if none is selected
- *
- * Return: 0, or a negative errno if the watcher could not be put on the
- * channel's watch.
- */
-static int ms_file_watch(struct ms_file *mf, u32 *id)
-{
-	int err;
-
-	mutex_lock(&mf->watch_lock);
-	mf->polled = true;
-	*id = mf->channel;
-	err = ms_file_move(mf, *id);
-	mutex_unlock(&mf->watch_lock);
-	return err;
-}
-
-/**
- * ms_file_select() - make a channel the file's channel
- * @mf: the file ioctl() was called on
- * @id: the channel, not 0
- *
- * Starts a new selection, in which nothing has been read yet, and moves a
- * polled file's watcher to the channel. If the watch cannot be created,
- * the watcher is on the slot's orphans; the wake-up below makes the
- * pollers poll again, and ms_poll() tries again or reports the error.
- */
-static void ms_file_select(struct ms_file *mf, u32 id)
-{
-	u32 epoch;
-
-	mutex_lock(&mf->watch_lock);
-	WRITE_ONCE(mf->channel, id);
-	epoch = MS_MARK_EPOCH(atomic64_read(&mf->mark));
-	/* Pairs with the acquire in ms_file_begin_read(). */
-	atomic64_set_release(&mf->mark, MS_MARK(epoch + 1, 0));
-	if (mf->polled)
-		ms_file_move(mf, id);
-	mutex_unlock(&mf->watch_lock);
-
-	/*
-	 * epoll polls again only when woken: let it see the new channel.
-	 * The key names every event a selection can change (EPOLLERR to
-	 * EPOLLOUT, and EPOLLIN), as epoll drops a wake-up whose key meets
-	 * none of a registration's events: an EPOLLOUT-only one included.
-	 */
-	if (wq_has_sleeper(&mf->pollers))
-		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM |
-					   EPOLLOUT | EPOLLWRNORM);
-}
-
-/**
- * ms_file_begin_read() - the channel a read is for, and its selection
- * @mf: the file read() was called on
- * @mark: set to the file's mark, to give to ms_file_mark_read()
- *
- * Return: the file's channel, 0 if none is selected.
- */
-static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
-{
-	/* Pairs with the release in ms_file_select(). */
-	*mark = atomic64_read_acquire(&mf->mark);
-	return READ_ONCE(mf->channel);
-}
-
-/**
  * ms_file_mark_read() - remember the generation a read returned
  * @mf: the file the read was on
- * @mark: what ms_file_begin_read() gave when the read began
+ * @mark: the file's mark when the read began
  * @gen: the generation of the message the read returned
  *
  * Records @gen only if no channel was selected since the read began: a
@@ -1220,7 +1121,7 @@ static u32 ms_file_begin_read(struct ms_file *mf, s64 *mark)
  * generations of one channel only grow, also across a delete; compared
  * as distances, so that they may wrap).
  * The compare-and-exchange makes the check and the store one step against
- * ms_file_select(), which changes the selection count. If the read saw the
+ * ms_ioctl(), which changes the selection count. If the read saw the
  * old count with the new channel, the selection's store comes later and
  * clears what this one stored.
  */
@@ -1366,29 +1267,6 @@ static int ms_release(struct inode *inode, struct file *file)
 }
 
 /**
- * ms_delete() - MSG_SLOT_DELETE: delete the file's channel and its message
- * @file: the file whose selected channel is deleted
- *
- * Deleting needs the power to overwrite, so the file must be open for
- * writing, as write() requires. The file keeps its channel selected: a
- * later write creates it again.
- *
- * Return: 0, -EBADF (the file is not open for writing), -EINVAL (no
- * channel selected) or -ENOENT (the channel has no message).
- */
-static long ms_delete(struct file *file)
-{
-	struct ms_file *mf = file->private_data;
-	u32 id = READ_ONCE(mf->channel);
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (!id)
-		return -EINVAL;
-	return ms_channel_delete(mf->slot, id);
-}
-
-/**
  * ms_ioctl() - select the channel of an open file, or delete it
  * @file: the file whose channel changes
  * @cmd: MSG_SLOT_CHANNEL, MSG_SLOT_CHANNEL_LONG with the same meaning, or
@@ -1398,21 +1276,54 @@ static long ms_delete(struct file *file)
  * The channel belongs to this open file only: not to its slot, not to
  * other files of the slot. Selecting a channel, even the same one again,
  * makes its message unread for poll, and moves a watching file's entry
- * to the new channel's queue.
+ * to the new channel's queue. Deleting needs the power to overwrite, so
+ * the file must be open for writing, as write() requires; the file keeps
+ * its channel selected, and a later write creates it again.
  *
  * Return: 0, or -EINVAL for another command or an id out of range (the
- * file's channel is then unchanged); MSG_SLOT_DELETE as ms_delete().
+ * file's channel is then unchanged); for MSG_SLOT_DELETE, -EBADF (the
+ * file is not open for writing), -EINVAL (no channel selected) or -ENOENT
+ * (the channel has no message).
  */
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
+	u32 id, epoch;
 
-	if (cmd == MSG_SLOT_DELETE)
-		return ms_delete(file);
+	if (cmd == MSG_SLOT_DELETE) {
+		id = READ_ONCE(mf->channel);
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		return id ? ms_channel_delete(mf->slot, id) : -EINVAL;
+	}
 	if ((cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG) ||
 	    arg == 0 || arg > U32_MAX)
 		return -EINVAL;
-	ms_file_select(mf, arg);
+
+	/* A new selection, in which nothing has been read yet. */
+	mutex_lock(&mf->watch_lock);
+	WRITE_ONCE(mf->channel, arg);
+	epoch = MS_MARK_EPOCH(atomic64_read(&mf->mark));
+	/* Pairs with the acquire in ms_read_msg(). */
+	atomic64_set_release(&mf->mark, MS_MARK(epoch + 1, 0));
+	/*
+	 * If the watch cannot be created, the watcher is on the slot's
+	 * orphans; the wake-up below makes the pollers poll again, and
+	 * ms_poll() tries again or reports the error.
+	 */
+	if (mf->polled)
+		ms_file_move(mf, arg);
+	mutex_unlock(&mf->watch_lock);
+
+	/*
+	 * epoll polls again only when woken: let it see the new channel.
+	 * The key names every event a selection can change (EPOLLERR to
+	 * EPOLLOUT, and EPOLLIN), as epoll drops a wake-up whose key meets
+	 * none of a registration's events: an EPOLLOUT-only one included.
+	 */
+	if (wq_has_sleeper(&mf->pollers))
+		wake_up_interruptible_poll(&mf->pollers, EPOLLIN | EPOLLRDNORM |
+					   EPOLLOUT | EPOLLWRNORM);
 	return 0;
 }
 
@@ -1538,8 +1449,9 @@ static ssize_t ms_write_msg(struct ms_file *mf, const char __user *buf,
 static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
 			   struct iov_iter *to, size_t size)
 {
-	s64 mark;
-	u32 id = ms_file_begin_read(mf, &mark);
+	/* Pairs with the release in ms_ioctl(). */
+	s64 mark = atomic64_read_acquire(&mf->mark);
+	u32 id = READ_ONCE(mf->channel);
 	/* Only the bytes of the message copied in are used: no need to zero it. */
 	u8 msg[MSG_SLOT_MAX_LEN] __uninitialized;
 	char __user *ubuf;
@@ -1572,16 +1484,9 @@ static ssize_t ms_read_msg(struct ms_file *mf, char __user *buf,
  * __flatten here and on ms_channel_commit() and ms_channel_load() makes
  * each of read() and write() one function, the table lookup and its
  * compare included, which the compiler otherwise calls out of line.
- */
-
-/**
- * ms_write() - write(): the message in one buffer
- * @file: the slot file
- * @buf: the message, in user memory
- * @count: its length
- * @ppos: unused: a slot is a stream
- *
- * Return: as ms_write_msg().
+ * A slot is a stream: *ppos is unused, and the iterator methods answer
+ * an explicit non-zero offset (io_uring's: the VFS answers pread(),
+ * pwrite(), preadv() and pwritev() itself) with -ESPIPE.
  */
 static ssize_t __flatten ms_write(struct file *file, const char __user *buf,
 				  size_t count, loff_t *ppos)
@@ -1589,15 +1494,7 @@ static ssize_t __flatten ms_write(struct file *file, const char __user *buf,
 	return ms_write_msg(file->private_data, buf, NULL, count);
 }
 
-/**
- * ms_write_iter() - writev(), pwritev2() with offset -1, io_uring's writes
- * @iocb: the file and the position (0: a slot is a stream)
- * @from: the message: a vector whose segments, concatenated, are the
- *        message, or io_uring's buffer
- *
- * Return: -ESPIPE for an explicit non-zero offset (io_uring's: the VFS
- * answers pwrite() and pwritev() itself), else as ms_write_msg().
- */
+/* writev(), pwritev2() at -1, io_uring: the segments are one message. */
 static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	if (iocb->ki_pos)
@@ -1606,29 +1503,13 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			    iov_iter_count(from));
 }
 
-/**
- * ms_read() - read(): the message into one buffer
- * @file: the slot file
- * @buf: the destination, in user memory
- * @count: its size
- * @ppos: unused: a slot is a stream
- *
- * Return: as ms_read_msg().
- */
 static ssize_t __flatten ms_read(struct file *file, char __user *buf,
 				 size_t count, loff_t *ppos)
 {
 	return ms_read_msg(file->private_data, buf, NULL, count);
 }
 
-/**
- * ms_read_iter() - readv(), preadv2() with offset -1, io_uring's reads
- * @iocb: the file and the position (0: a slot is a stream)
- * @to: the destination: a vector whose segments are filled in order, or
- *      io_uring's buffer
- *
- * Return: -ESPIPE for an explicit non-zero offset, else as ms_read_msg().
- */
+/* readv(), preadv2() at -1, io_uring: the segments filled in order. */
 static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	if (iocb->ki_pos)
@@ -1648,9 +1529,9 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
  *  - The poller joins @mf->pollers first, even with no channel selected,
  *    so that an ioctl() can always reach it. From the first poll on, the
  *    file is "polled", and its watcher entry sits on the watch of its
- *    channel: ms_file_select() moves it whenever it selects a channel.
+ *    channel: ms_ioctl() moves it whenever it selects a channel.
  *  - Channel selection and the moves of the watcher happen under
- *    @mf->watch_lock, and ms_file_watch() reads the channel under it, so
+ *    @mf->watch_lock, and a poll reads the channel under it, so
  *    the watcher always ends on the channel selected last: a poll that
  *    read the old channel cannot move the watcher back after an ioctl()
  *    moved it, because it reads the channel and moves in one step.
@@ -1681,20 +1562,29 @@ static __poll_t ms_poll(struct file *file, poll_table *wait)
 {
 	struct ms_file *mf = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	u32 id, gen;
+	struct ms_channel *chan;
 	int err;
+	u32 id;
 
 	poll_wait(file, &mf->pollers, wait);
-	err = ms_file_watch(mf, &id);
+	/* From now on the watcher follows the file's channel. */
+	mutex_lock(&mf->watch_lock);
+	mf->polled = true;
+	id = mf->channel;
+	err = ms_file_move(mf, id);
+	mutex_unlock(&mf->watch_lock);
 	if (!id)
 		return EPOLLERR;
 	if (err)
 		mask |= EPOLLERR;
 	/* Pairs with smp_mb() in ms_channel_notify(). */
 	smp_mb();
-	gen = ms_channel_gen(mf->slot, id);
-	if (gen && gen != MS_MARK_GEN(atomic64_read(&mf->mark)))
+	rcu_read_lock();
+	chan = rhashtable_lookup(&mf->slot->channels, &id, ms_channel_params);
+	/* A channel's generation is never 0: a mark of 0 has read nothing. */
+	if (chan && READ_ONCE(chan->gen) != MS_MARK_GEN(atomic64_read(&mf->mark)))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	rcu_read_unlock();
 	return mask;
 }
 
@@ -1765,12 +1655,6 @@ static int ms_nodes_create(void)
 		}
 	}
 	return 0;
-}
-
-static void ms_nodes_destroy(void)
-{
-	if (nodes)
-		ms_nodes_remove(nodes);
 }
 
 static int ms_bytes_get(void *data, u64 *val)
@@ -1872,7 +1756,8 @@ static int __init ms_init(void)
 	return 0;
 
 destroy_nodes:
-	ms_nodes_destroy();
+	if (nodes)
+		ms_nodes_remove(nodes);
 unregister_region:
 	unregister_chrdev_region(dev, MS_MINORS);
 destroy_cache:
@@ -1889,7 +1774,8 @@ static void __exit ms_exit(void)
 {
 	cdev_del(&ms_cdev);
 	debugfs_remove_recursive(ms_debugfs);
-	ms_nodes_destroy();
+	if (nodes)
+		ms_nodes_remove(nodes);
 	unregister_chrdev_region(MKDEV(major, 0), MS_MINORS);
 	ms_slots_destroy();
 	ms_users_destroy();

@@ -629,16 +629,18 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 /**
  * ms_table_busy() - wait a moment for a table's rehash before inserting again
  *
- * rhashtable refuses an insert with -EBUSY when the new table of a
- * rehash in progress has too long a chain there and it may not start
- * another rehash: the worker finishing the first one makes room. So an
- * insert refused with -EBUSY is tried again, not reported; only a
- * process being killed stops trying (and never sees the error).
- *
+ * Context: process context, no lock held: may yield the CPU.
  * Return: true to try again, false if a fatal signal is pending.
  */
 static bool ms_table_busy(void)
 {
+	/*
+	 * rhashtable refuses an insert with -EBUSY when the new table of a
+	 * rehash in progress has too long a chain there and it may not start
+	 * another rehash: the worker finishing the first one makes room. So
+	 * an insert refused with -EBUSY is tried again, not reported; only a
+	 * process being killed stops trying (and never sees the error).
+	 */
 	if (fatal_signal_pending(current))
 		return false;
 	cond_resched();

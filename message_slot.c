@@ -1022,6 +1022,7 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 	struct ms_watch *watch = NULL, *spare = NULL;
 	int err = 0;
 
+	lockdep_assert_held(&mf->watch_lock);
 	if (mf->watch ? mf->watch->id == id : !id && !mf->orphaned)
 		return 0;
 	for (;;) {

@@ -512,12 +512,12 @@ static void other_user(unsigned int minor, pid_t a, int ready)
 	struct timespec t0, t1;
 	char state = '?';
 
-	polled = open_chan(minor, 77);
-	fresh = open_chan(minor, 78);
+	polled = open_chan(minor, 3000000077u);
+	fresh = open_chan(minor, 3000000078u);
 	ep = epoll_create1(0);
 	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	become(UID_B);
-	if (polled < 0 || fresh < 0 || ep < 0 || proc < 0 || poll1(polled, POLLIN, 0) != 0)
+	if (polled < 0 || fresh < 0 || ep < 0 || proc < 0 || poll1(polled, POLLIN, 0) < 0)
 		_exit(3);
 	if (write(ready, "r", 1) != 1)
 		_exit(3);
@@ -568,24 +568,31 @@ static void test_throttled_poller(void)
 		tap_skip_case("no memory cgroup controller on this kernel");
 	if (mkdir(CGROUP_A, 0755) < 0 && errno != EEXIST)
 		die("mkdir " CGROUP_A);
-	if (pipe(ready) < 0 || pipe(go) < 0 || pipe(b_ready) < 0)
+	if (pipe(ready) < 0 || pipe(go) < 0)
 		die("pipe");
 	fflush(stdout);
 	a = fork();
 	if (a < 0)
 		die("fork");
-	if (a == 0)
+	if (a == 0) {
+		close(ready[0]);
+		close(go[1]);
 		throttled_poller(MINOR, ready[1], go[0]);
+	}
 	close(ready[1]);
 	close(go[0]);
 	if (read(ready[0], &c, 1) != 1)
 		die("user A did not get ready: exit %d", wait_exit(a));
+	if (pipe(b_ready) < 0)
+		die("pipe");
 	fflush(stdout);
 	b = fork();
 	if (b < 0)
 		die("fork");
-	if (b == 0)
+	if (b == 0) {
+		close(b_ready[0]);
 		other_user(MINOR, a, b_ready[1]);
+	}
 	close(b_ready[1]);
 	if (read(b_ready[0], &c, 1) != 1)
 		die("user B did not get ready: exit %d", wait_exit(b));

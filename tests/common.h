@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +343,65 @@ static inline int task_polling(pid_t pid, pid_t tid)
 		if (nr == nrs[i])
 			return 1;
 	return 0;
+}
+
+/* poll() @fd for @events with @timeout_ms; revents, 0 on timeout, or -1. */
+static inline int poll1(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, timeout_ms);
+
+	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
+}
+
+/*
+ * Spin (yielding) until @pid sleeps in a poll-family wait; 0 if it did
+ * not within 5 s (times MS_TIME_SCALE).
+ */
+static inline int until_polling(pid_t pid)
+{
+	time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
+
+	while (!task_polling(pid, pid)) {
+		if (time(NULL) > limit)
+			return 0;
+		sched_yield();
+	}
+	return 1;
+}
+
+/* ---- Racing first opens ---------------------------------------------------- */
+
+/* Racer @i of a minor's first open: write "opener I" to channel I + 1. */
+static inline int opener_write(unsigned int minor, int i)
+{
+	char want[32];
+	int fd = open_chan(minor, (unsigned long)i + 1);
+	size_t len;
+
+	snprintf(want, sizeof(want), "opener %d", i);
+	len = strlen(want);
+	return fd < 0 || write(fd, want, len) != (ssize_t)len;
+}
+
+/* How many of @n racers' opener_write() messages a new open of @minor misses. */
+static inline int openers_missing(unsigned int minor, int n)
+{
+	unsigned char b[MSG_SLOT_MAX_LEN];
+	int i, fd = must_open_chan(minor, 1), missing = 0;
+	char want[32];
+
+	for (i = 0; i < n; i++) {
+		ssize_t got;
+
+		snprintf(want, sizeof(want), "opener %d", i);
+		ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)i + 1);
+		got = read(fd, b, sizeof(b));
+		if (got != (ssize_t)strlen(want) || memcmp(b, want, (size_t)got) != 0)
+			missing++;
+	}
+	close(fd);
+	return missing;
 }
 
 /* ---- Child processes ------------------------------------------------------ */

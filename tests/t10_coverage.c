@@ -36,15 +36,6 @@ static void reload(const char *params)
 		die("insmod %s", params);
 }
 
-/* poll() @fd for @events with @timeout_ms; revents, 0 on timeout, or -1. */
-static int poll1(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, timeout_ms);
-
-	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
-}
-
 /* ---- nodes= at its maximum ------------------------------------------- */
 
 static void test_nodes_max(void)
@@ -159,22 +150,6 @@ static void test_grown_channel_new(void)
 	close(fd);
 }
 
-/*
- * Spin (yielding) until @pid sleeps in a poll-family wait; 0 if it did
- * not within 5 s (times MS_TIME_SCALE).
- */
-static int until_polling(pid_t pid)
-{
-	time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
-
-	while (!task_polling(pid, pid)) {
-		if (time(NULL) > limit)
-			return 0;
-		sched_yield();
-	}
-	return 1;
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -242,17 +217,10 @@ static void test_select_wakes_sleeper(void)
 #define OPENERS 8
 #define OPEN_MINOR0 6000u
 
-/* One opener: open the round's minor, write "opener I" to channel I + 1. */
+/* One opener of the round's minor (*@arg). */
 static int opener(int i, void *arg)
 {
-	unsigned int minor = *(unsigned int *)arg;
-	char want[32];
-	int fd = open_chan(minor, (unsigned long)i + 1);
-	size_t len;
-
-	snprintf(want, sizeof(want), "opener %d", i);
-	len = strlen(want);
-	return fd < 0 || write(fd, want, len) != (ssize_t)len;
+	return opener_write(*(unsigned int *)arg, i);
 }
 
 /*
@@ -262,26 +230,13 @@ static int opener(int i, void *arg)
  */
 static void test_open_race_rounds(void)
 {
-	unsigned char b[MSG_SLOT_MAX_LEN];
 	unsigned int round, minor, lost = 0, failed = 0;
-	char want[32];
-	int i, fd;
 
 	for (round = 0; round < OPEN_ROUNDS; round++) {
 		minor = OPEN_MINOR0 + round;
 		slot_path(minor);	/* the node only: its slot is the race */
 		failed += !run_gated(OPENERS, opener, &minor);
-		fd = must_open_chan(minor, 1);
-		for (i = 0; i < OPENERS; i++) {
-			ssize_t n;
-
-			snprintf(want, sizeof(want), "opener %d", i);
-			ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)i + 1);
-			n = read(fd, b, sizeof(b));
-			if (n != (ssize_t)strlen(want) || memcmp(b, want, (size_t)n) != 0)
-				lost++;
-		}
-		close(fd);
+		lost += openers_missing(minor, OPENERS);
 		unlink(node_name(minor));
 	}
 	is_int(failed, 0, "%d rounds of %d processes racing on a minor's first open: every open and write worked",

@@ -358,36 +358,20 @@ static void test_create_race(void)
 /* Racing first opens of a minor no one has opened yet create one slot. */
 static int open_racer(int i, void *arg)
 {
-	char want[32];
-	int fd = open_chan(OPEN_MINOR, (unsigned long)i + 1);
-
 	(void)arg;
-	snprintf(want, sizeof(want), "opener %d", i);
-	return fd < 0 || write(fd, want, strlen(want)) != (ssize_t)strlen(want);
+	return opener_write(OPEN_MINOR, i);
 }
 
 static void test_open_race(void)
 {
-	unsigned char b[MSG_SLOT_MAX_LEN];
-	char want[32];
-	int i, fd, missing = 0;
+	int missing;
 
 	slot_path(OPEN_MINOR);	/* the node, not the slot: that is the race */
 	ok(run_gated(RACERS, open_racer, NULL),
 	   "8 processes racing on the first open of minor 7 all wrote");
 
-	fd = must_open_chan(OPEN_MINOR, 1);
-	for (i = 0; i < RACERS; i++) {
-		ssize_t n;
-
-		snprintf(want, sizeof(want), "opener %d", i);
-		ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)i + 1);
-		n = read(fd, b, sizeof(b));
-		if (n != (ssize_t)strlen(want) || memcmp(b, want, (size_t)n) != 0)
-			missing++;
-	}
+	missing = openers_missing(OPEN_MINOR, RACERS);
 	ok(missing == 0, "all their messages are in one slot (%d missing)", missing);
-	close(fd);
 }
 
 TAP_MAIN(

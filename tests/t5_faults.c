@@ -723,15 +723,6 @@ static void test_init(void)
 
 /* ---- Poll ------------------------------------------------------------------ */
 
-/* poll() @fd for @events, not waiting: its revents, or -1. */
-static int poll1(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, 0);
-
-	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
-}
-
 /*
  * Whether @fd's watcher is on the watch of its channel: after the file's
  * message is read, an epoll registration of it reports nothing until
@@ -807,7 +798,7 @@ static struct walk walk_poll(int use_epoll, unsigned int *pollerr)
 			++*pollerr;
 		state = (ret < 0 || p.revents == POLLIN ||
 			 (hit && p.revents == (POLLIN | POLLERR))) &&
-			poll1(fd, POLLIN | POLLOUT) == (POLLIN | POLLOUT) && wakes_on_write(fd, writer);
+			poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) && wakes_on_write(fd, writer);
 		account(&w, hit, ret, err, state);
 		if (ep >= 0)
 			close(ep);
@@ -833,14 +824,14 @@ static struct walk walk_polled_ioctl(void)
 		int err, hit;
 		long ret;
 
-		if (write(writer, "m", 1) != 1 || poll1(fd, POLLIN) != 0)
+		if (write(writer, "m", 1) != 1 || poll1(fd, POLLIN, 0) != 0)
 			die("write and poll before the ioctl");
 		inject(n);
 		ret = ioctl(fd, MSG_SLOT_CHANNEL, id);
 		err = errno;
 		hit = fired();
 		account(&w, hit, ret, err,
-			ret == 0 && poll1(fd, POLLIN | POLLOUT) == (POLLIN | POLLOUT) &&
+			ret == 0 && poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) &&
 				wakes_on_write(fd, writer));
 		close(fd);
 		close(writer);

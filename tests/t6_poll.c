@@ -19,29 +19,15 @@
 #define MINOR 255
 #define OTHER_MINOR 3
 
-/* poll() @fd for @events with @timeout_ms; returns revents, or -1. */
-static int poll1(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n = poll(&p, 1, timeout_ms);
-
-	return n < 0 ? -1 : n == 0 ? 0 : p.revents;
-}
-
 /*
- * Spin (yielding) until @pid sleeps in a poll-family wait; gives up after
- * 5 seconds (times MS_TIME_SCALE), ending this child with 2 without
- * writing, so that the test waiting for the write fails rather than hangs.
+ * until_polling() in a child: if @pid never sleeps in poll, end the child
+ * with 2 without writing, so that the test waiting for the write fails
+ * rather than hangs.
  */
 static void wait_until_polling(pid_t pid)
 {
-	time_t limit = time(NULL) + 5 * (time_t)tap_time_scale();
-
-	while (!task_polling(pid, pid)) {
-		if (time(NULL) > limit)
-			_exit(2);
-		sched_yield();
-	}
+	if (!until_polling(pid))
+		_exit(2);
 }
 
 /* In a child: write @msg to channel @id of @minor; returns the pid. */

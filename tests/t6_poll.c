@@ -9,9 +9,12 @@
  */
 #define _GNU_SOURCE
 
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 
 #include "common.h"
@@ -398,6 +401,200 @@ static void test_many_waiters(void)
 	ok(woke, "wakes both");
 }
 
+/* ---- A poller throttled by its memory cgroup ---------------------------- */
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_A CGROUP_ROOT "/ms-throttled"
+#define THROTTLED_FILES 12000
+#define UID_A 1001
+#define UID_B 1002
+#define B_BOUND_MS 250
+
+/*
+ * The state letter and voluntary context switches of @pid, from one read
+ * of PID/status under @proc (a descriptor of /proc: the guest's / is 0700,
+ * so a process that dropped root opens nothing by absolute path); 0 if it
+ * cannot be read (the process is gone).
+ */
+static int task_sleeps(int proc, pid_t pid, char *state, long *switches)
+{
+	char path[32], line[128];
+	int fd, got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	fd = openat(proc, path, O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "State: %c", state) == 1)
+			got |= 1;
+		else if (sscanf(line, "voluntary_ctxt_switches: %ld", switches) == 1)
+			got |= 2;
+	}
+	fclose(f);
+	return got == 3;
+}
+
+/* Drop to @uid for good (in a child); _exit(97) if the kernel refuses. */
+static void become(unsigned int uid)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		_exit(97);
+}
+
+/*
+ * User A, in the cgroup: opens THROTTLED_FILES files of @minor, each on a
+ * channel of its own that no file has polled yet (as root: the guest's /
+ * is 0700), drops to its uid, says so on @ready, waits for @go, then polls
+ * them all in one call. Every file's first poll makes
+ * its channel's watch, charged to A's cgroup.
+ */
+static void throttled_poller(unsigned int minor, int ready, int go)
+{
+	struct rlimit lim = { THROTTLED_FILES + 64, THROTTLED_FILES + 64 };
+	struct pollfd *p = calloc(THROTTLED_FILES, sizeof(*p));
+	char pid[16], c;
+	int i;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!p || setrlimit(RLIMIT_NOFILE, &lim) < 0 ||
+	    write_file(CGROUP_A "/cgroup.procs", pid) < 0)
+		_exit(96);
+	for (i = 0; i < THROTTLED_FILES; i++) {
+		p[i].fd = open_chan(minor, 100000 + i);
+		p[i].events = POLLIN;
+		if (p[i].fd < 0)
+			_exit(95);
+	}
+	become(UID_A);
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		_exit(94);
+	i = poll(p, THROTTLED_FILES, 0);
+	_exit(i < 0 ? 93 : 0);
+}
+
+/*
+ * User B: with a file of @minor already polled (so that its close takes
+ * the slot's watch lock) and one not yet, says so on @ready; waits until
+ * A sleeps (state D), then adds the second file to an epoll set (its
+ * first poll) and closes the first. Exit 0 if both are done while A is
+ * still in that same sleep (no voluntary context switch since), or within
+ * B_BOUND_MS (A's sleep may be a short one: 5.10 sleeps briefly before its
+ * 2-second throttle); 1 if A woke meanwhile and they took longer, that is
+ * they waited for A; 2 if A never slept.
+ */
+static void other_user(unsigned int minor, pid_t a, int ready)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	time_t limit;
+	int polled, fresh, ep, proc;
+	long before, after, ms;
+	struct timespec t0, t1;
+	char state = '?';
+
+	polled = open_chan(minor, 3000000077u);
+	fresh = open_chan(minor, 3000000078u);
+	ep = epoll_create1(0);
+	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	become(UID_B);
+	if (polled < 0 || fresh < 0 || ep < 0 || proc < 0 || poll1(polled, POLLIN, 0) < 0)
+		_exit(3);
+	if (write(ready, "r", 1) != 1)
+		_exit(3);
+	limit = time(NULL) + 30 * (time_t)tap_time_scale();
+	do {
+		if (!task_sleeps(proc, a, &state, &before) || state == 'Z' || time(NULL) > limit) {
+			tap_diag("B: last state %c", state);
+			fflush(stdout);
+			_exit(2);
+		}
+		sched_yield();
+	} while (state != 'D');
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fresh, &ev) < 0 || close(polled) < 0)
+		_exit(3);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (task_sleeps(proc, a, &state, &after) && state == 'D' && after == before)
+		_exit(0);
+	fprintf(stderr, "A: state %c, voluntary switches %ld then %ld; B's calls took %ld ms\n",
+		state, before, after, ms);
+	_exit(ms < B_BOUND_MS ? 0 : 1);
+}
+
+/*
+ * The first poll of a file allocates its channel's watch, charged to the
+ * poller's memory cgroup; it must not hold the slot's watch lock while it
+ * does (issue 19). User A's cgroup has memory.high 0: once a system call
+ * has charged two batches (64 pages each) over it, the kernel throttles A
+ * inside that allocation, up to 2 seconds asleep (6.1's
+ * mem_cgroup_handle_over_high(), called from try_charge_memcg()). User B,
+ * in the same slot, must get its epoll_ctl and close done while A is still
+ * in that one sleep (A's voluntary context switches, read before and
+ * after, do not change), or else within B_BOUND_MS: B's two calls take a
+ * few milliseconds, A's throttle 2 s. Allocating the watch under the lock
+ * (the driver before issue 19) fails it: B's calls wait until A wakes.
+ */
+static void test_throttled_poller(void)
+{
+	int ready[2], go[2], b_ready[2], rc_b, rc_a;
+	pid_t a, b;
+	char c;
+
+	mkdir(CGROUP_ROOT, 0755);
+	if (mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL) < 0 && errno != EBUSY)
+		tap_skip_case("no cgroup2 file system on this kernel");
+	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory") < 0)
+		tap_skip_case("no memory cgroup controller on this kernel");
+	if (mkdir(CGROUP_A, 0755) < 0 && errno != EEXIST)
+		die("mkdir " CGROUP_A);
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		die("pipe");
+	fflush(stdout);
+	a = fork();
+	if (a < 0)
+		die("fork");
+	if (a == 0) {
+		close(ready[0]);
+		close(go[1]);
+		throttled_poller(MINOR, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1)
+		die("user A did not get ready: exit %d", wait_exit(a));
+	if (pipe(b_ready) < 0)
+		die("pipe");
+	fflush(stdout);
+	b = fork();
+	if (b < 0)
+		die("fork");
+	if (b == 0) {
+		close(b_ready[0]);
+		other_user(MINOR, a, b_ready[1]);
+	}
+	close(b_ready[1]);
+	if (read(b_ready[0], &c, 1) != 1)
+		die("user B did not get ready: exit %d", wait_exit(b));
+	ok(write_file(CGROUP_A "/memory.high", "0") == 0, "user A's cgroup: memory.high 0");
+	if (write(go[1], "g", 1) != 1)
+		die("write go");
+	rc_b = wait_exit(b);
+	rc_a = wait_exit(a);
+	is_int(rc_a, 0, "user A (uid 1001, throttled) polls %d new channels in slot %d",
+	       THROTTLED_FILES, MINOR);
+	is_int(rc_b, 0, "user B (uid 1002) adds a file of the slot to epoll and closes a "
+	       "polled one while A sleeps in its throttled allocation");
+	if (rmdir(CGROUP_A) < 0)
+		die("rmdir " CGROUP_A);
+}
+
 TAP_MAIN(
 	TAP_CASE(test_poll_basics, 120),
 	TAP_CASE(test_rearm, 60),
@@ -407,4 +604,5 @@ TAP_MAIN(
 	TAP_CASE(test_epollout_edge, 120),
 	TAP_CASE(test_enomem_retry, 60),
 	TAP_CASE(test_many_waiters, 120),
+	TAP_CASE(test_throttled_poller, 120),
 )

@@ -428,6 +428,18 @@ static inline int wait_all(int n)
 	return clean;
 }
 
+/* fork(), with stdout flushed first so that the child repeats nothing; dies on failure. */
+static inline pid_t must_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	return pid;
+}
+
 /* A program started by spawn(): its pid and the read ends of its output. */
 struct child {
 	pid_t pid;

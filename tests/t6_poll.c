@@ -556,10 +556,7 @@ static void test_throttled_poller(void)
 		die("mkdir " CGROUP_A);
 	if (pipe(ready) < 0 || pipe(go) < 0)
 		die("pipe");
-	fflush(stdout);
-	a = fork();
-	if (a < 0)
-		die("fork");
+	a = must_fork();
 	if (a == 0) {
 		close(ready[0]);
 		close(go[1]);
@@ -571,10 +568,7 @@ static void test_throttled_poller(void)
 		die("user A did not get ready: exit %d", wait_exit(a));
 	if (pipe(b_ready) < 0)
 		die("pipe");
-	fflush(stdout);
-	b = fork();
-	if (b < 0)
-		die("fork");
+	b = must_fork();
 	if (b == 0) {
 		close(b_ready[0]);
 		other_user(MINOR, a, b_ready[1]);

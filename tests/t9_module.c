@@ -711,10 +711,7 @@ static int run_as(unsigned int ruid, unsigned int euid, enum user_job job)
 
 	if (fd < 0)
 		die("open");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid = must_fork();
 	if (pid == 0) {
 		if (ruid != 0 && (setgroups(0, NULL) < 0 || setresgid(ruid, ruid, ruid) < 0 ||
 				  setresuid(ruid, euid, ruid) < 0))

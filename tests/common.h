@@ -81,10 +81,14 @@ static inline int make_node(const char *path, unsigned int major,
 	return mknod(path, S_IFCHR | 0666, makedev(major, minor));
 }
 
-/* The name of the node of @minor: /dev/message_slotN. */
+/*
+ * The name of the node of @minor: /dev/message_slotN. Each thread has its
+ * own buffer: threads of one test (t8_races' delete_races) ask at once,
+ * and one's snprintf() would hand another a half-written name.
+ */
 static inline const char *node_name(unsigned int minor)
 {
-	static char path[64];
+	static _Thread_local char path[64];
 
 	snprintf(path, sizeof(path), "/dev/%s%u", MSG_SLOT_DEVICE_NAME, minor);
 	return path;

@@ -12,6 +12,9 @@
 #                  (FLAVOUR=kcsan: under lockdep and strict KCSAN, on a
 #                  second kernel built once)
 #                  (TESTS="t8_races ...": only those test programs)
+# make coverage    the debug suite on a module built with gcov, on a third
+#                  kernel built once: lcov/genhtml report in build/coverage/,
+#                  fails below tests/vm/coverage-min% of lines
 # make bench       speed and memory figures, measured in the VM
 # make fuzz        10 million random operations checked against a model
 #                  (SEED=N OPS=N to replay one)
@@ -59,7 +62,7 @@ DKMS_SRC := /usr/src/message_slot-$(VERSION)
 RULES := packaging/60-message_slot.rules
 
 .PHONY: all module tests clean test test-matrix test-debug demo bench fuzz check load unload \
-	install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
+	coverage install uninstall dkms-install dkms-uninstall install-rules uninstall-rules \
 	print-krel print-sources print-version print-cflags deb test-system
 
 all: module $(PROGS)
@@ -90,6 +93,9 @@ test-matrix:
 
 test-debug:
 	MS_KERNEL=$(if $(filter kcsan,$(FLAVOUR)),kcsan,debug) tests/vm/run.sh test
+
+coverage:
+	MS_KERNEL=coverage tests/vm/run.sh test
 
 demo:
 	tests/vm/run.sh demo

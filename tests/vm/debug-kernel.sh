@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh [debug|kcsan]: build (once) a kernel of `make test-debug`
-# from Debian's linux-source-6.1: tinyconfig, then tests/vm/vm.config (what
-# the VM needs), then tests/vm/NAME.config: debug (the default: lockdep,
-# KASAN, kmemleak, UBSAN, fault injection) or kcsan (lockdep and KCSAN,
-# which cannot share a kernel with KASAN). Prints the directory of the
+# debug-kernel.sh [debug|kcsan|coverage]: build (once) a kernel of `make
+# test-debug` or `make coverage` from Debian's linux-source-6.1:
+# tinyconfig, then tests/vm/vm.config (what the VM needs), then
+# tests/vm/NAME.config: debug (the default: lockdep, KASAN, kmemleak,
+# UBSAN, fault injection), kcsan (lockdep and KCSAN, which cannot share a
+# kernel with KASAN) or coverage (debug.config's detectors, then gcov:
+# coverage.config). Prints the directory of the
 # built tree (bzImage at arch/x86/boot/bzImage). Cached as NAME-HASH by a
 # hash of the fragments' settings and the source version: built once.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 name=${1:-debug}
+fragments=("$MS_ROOT/tests/vm/vm.config")
 case $name in
 debug | kcsan) ;;
-*) fail "usage: debug-kernel.sh [debug|kcsan]" ;;
+coverage) fragments+=("$MS_ROOT/tests/vm/debug.config") ;;
+*) fail "usage: debug-kernel.sh [debug|kcsan|coverage]" ;;
 esac
-fragments=("$MS_ROOT/tests/vm/vm.config" "$MS_ROOT/tests/vm/$name.config")
+fragments+=("$MS_ROOT/tests/vm/$name.config")
 need_packages "$MS_SOURCE_PACKAGE" xz-utils make gcc flex bison bc libelf-dev
 version=$(dpkg-query -W -f='${Version}' "$MS_SOURCE_PACKAGE")
 key=$( (grep -hE '^(# )?CONFIG_' "${fragments[@]}"; echo "$version") | sha256sum | cut -c1-16)

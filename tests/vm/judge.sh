@@ -10,13 +10,14 @@
 # ran to the end, rmmod, no kernel report involving the module (and no
 # panic) in the console or dmesg; on the debug kernel no kmemleak leak of
 # the module's; on the KCSAN kernel KCSAN was on and set watchpoints
-# (kmemleak skipped: it has none); on both, lockdep still on. Reports and
+# (kmemleak skipped: it has none); on both, lockdep still on; under make
+# coverage, line coverage at its floor (coverage.sh's check). Reports and
 # leaks of the kernel's own are listed and counted, not failed. A program that
 # did not finish, or failed with no failed case (its runner crashed or hit
 # the program's time limit), counts as one failed case of its own.
 # Ends with "cases: N passed, N failed, N skipped"; exits 1 on any failure.
 #
-# LOGDIR holds run.env (MODE, KERNEL, PROGRAMS, TIMEOUT), build.log,
+# LOGDIR holds run.env (MODE, KERNEL, COVERAGE, PROGRAMS, TIMEOUT), build.log,
 # console.log, out.log and qemu.rc, as run.sh and boot.sh leave them.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -192,6 +193,14 @@ if [ "$KERNEL" != stock ]; then
 		check SKIP lockdep_still_on "lockdep turned itself off after a report outside the module: see $logs/reports.log"
 	else
 		check FAIL lockdep_still_on "debug_locks is not 1: lockdep reported something"
+	fi
+fi
+
+if [ -n "${COVERAGE:-}" ]; then
+	if [ -s "$logs/coverage.tap" ]; then
+		cat "$logs/coverage.tap" >>"$vm"
+	else
+		check FAIL line_coverage "coverage.sh left no verdict in $logs/coverage.tap"
 	fi
 fi
 

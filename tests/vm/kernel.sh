@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernel.sh stock [FLAVOUR] | debug | kcsan | NAME [FLAVOUR]: the kernel a VM boots,
+# kernel.sh stock [FLAVOUR] | debug | kcsan | coverage | NAME [FLAVOUR]: the kernel a VM boots,
 # fetched or built once into the cache, and how to build a module for it.
 # Prints shell assignments for the caller to eval:
 #   krel=RELEASE  kdir=BUILD-TREE  image=BZIMAGE
@@ -10,8 +10,8 @@
 # with CC=COMPILER.
 # stock: the release the host's linux-headers-FLAVOUR (amd64, rt-amd64, or
 # rt) points to, its headers, and its vmlinuz from the matching
-# linux-image package (apt-get download). debug, kcsan: debug-kernel.sh's
-# builds.
+# linux-image package (apt-get download). debug, kcsan, coverage:
+# debug-kernel.sh's builds.
 # NAME: one of the supported kernels of scripts/kernels (5.10, 6.1, 6.12,
 # 7.2), through scripts/kernel-fetch.sh: its release's build root, its
 # headers and compiler, its image.
@@ -46,7 +46,7 @@ stock)
 		mv "$image.tmp" "$image"
 	fi
 	;;
-debug | kcsan)
+debug | kcsan | coverage)
 	kdir=$("$(dirname "$0")/debug-kernel.sh" "$kind")
 	image=$kdir/arch/x86/boot/bzImage
 	krel="$(make -s -C "$kdir" ARCH=x86_64 kernelrelease) ($kind)"

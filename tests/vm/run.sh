@@ -7,14 +7,17 @@
 #     lists, and the programs of tests/Makefile (make tests);
 #  3. initramfs.sh, then boot.sh with the guest's orders on the kernel
 #     command line;
-#  4. judge.sh on the logs (test and fuzz), kept in build/vm-KIND/logs.
+#  4. judge.sh on the logs (test and fuzz), kept in build/vm-KIND/logs;
+#     under MS_KERNEL=coverage, coverage.sh first (make coverage).
 # The host kernel is never touched; no root is needed once the Debian
 # packages are installed (as root, the scripts install what is missing).
 #
 # Environment: FLAVOUR=amd64|rt (Debian's kernel flavour), KERNEL=NAME (one
 # of scripts/kernels: 5.10, 6.1, 6.12, 7.2, built in that Debian release's
-# root with its compiler; default: the host's headers), MS_KERNEL=debug or
-# kcsan (the debug or the KCSAN kernel instead), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
+# root with its compiler; default: the host's headers), MS_KERNEL=debug,
+# kcsan or coverage (the debug, the KCSAN or the coverage kernel instead:
+# coverage is the debug kernel with gcov, the module built with MS_GCOV=y,
+# the suite run as on the debug kernel), MS_ACCEL, MS_CPU, MS_TIMEOUT (see boot.sh),
 # MS_CACHE (see scripts/lib.sh), BENCH=SECTIONS (e.g. 13; default 1234567),
 # TESTS="t4_concurrency t8_races" (test: only these programs),
 # SEED=N OPS=N (fuzz).
@@ -39,7 +42,7 @@ stock)
 	work=$MS_ROOT/build/vm-${KERNEL:+$KERNEL-}$flavour
 	timeout_s=${MS_TIMEOUT:-900}
 	;;
-debug | kcsan)
+debug | kcsan | coverage)
 	[ -z "${KERNEL:-}" ] || fail "KERNEL= and MS_KERNEL=$kernel exclude each other"
 	which=$kernel flavour=
 	work=$MS_ROOT/build/vm-$kernel
@@ -47,8 +50,12 @@ debug | kcsan)
 	timeout_s=${MS_TIMEOUT:-2400}
 	[ "$kernel" = kcsan ] && timeout_s=${MS_TIMEOUT:-3600}
 	;;
-*) fail "MS_KERNEL must be stock, debug or kcsan, not $kernel" ;;
+*) fail "MS_KERNEL must be stock, debug, kcsan or coverage, not $kernel" ;;
 esac
+# What the guest runs and the judge judges: the coverage kernel is the
+# debug kernel, counting.
+detectors=$kernel gcov=
+[ "$kernel" = coverage ] && detectors=debug gcov=y
 need_packages make gcc gcc-multilib libc6-dev
 
 programs=$(make -s --no-print-directory -C "$MS_ROOT/tests" CFLAGS=- print-tests)
@@ -74,7 +81,7 @@ mkdir -p "$work/module" "$logs"
 say "building message_slot.ko for $krel"
 (cd "$MS_ROOT" && cp $(ms_make_var sources) "$work/module/")
 if [ "$root" = / ]; then
-	make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" modules
+	make -s -C "$kdir" ARCH=x86_64 M="$work/module" W=1 CC="$cc" MS_GCOV=$gcov modules
 else
 	# In the kernel's Debian release, with its own compiler.
 	MS_BIND=$work/module "$MS_ROOT/scripts/buildroot.sh" "$release" run \
@@ -91,13 +98,14 @@ make -s --no-print-directory -C "$MS_ROOT" tests OUTPUT="$work/progs" >/dev/null
 "$here/initramfs.sh" "$work/initrd.cpio" "$work/module/message_slot.ko" "$work/progs" $programs
 cat >"$logs/run.env" <<ENV
 MODE=$mode
-KERNEL=$kernel
+KERNEL=$detectors
+COVERAGE=$gcov
 KRELEASE='$krel${release:+ ($release, $cc)}'
 PROGRAMS='$programs'
 TIMEOUT=$timeout_s
 ENV
 
-append="ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$kernel"
+append="ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$detectors${gcov:+ ms_gcov=1}"
 [ "$mode" = fuzz ] && append="$append ms_fuzz_seed=${SEED:-} ms_fuzz_ops=${OPS:-10000000}"
 # The debug kernels: catch code that relies on zeroed memory or touches
 # freed memory. KCSAN starts with the suite, not at boot: strict KCSAN
@@ -113,6 +121,7 @@ boot() { MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "$lo
 case $mode in
 test | fuzz)
 	boot
+	[ -z "$gcov" ] || "$here/coverage.sh" "$logs" "$work/module"
 	"$here/judge.sh" "$logs"
 	;;
 demo | bench)

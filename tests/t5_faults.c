@@ -188,6 +188,55 @@ static void test_grow(void)
 	ok(w.enomem >= 1, "that walk failed the larger channel's allocation (ENOMEM)");
 }
 
+/*
+ * The first channel of a user never seen before: the write also makes the
+ * user's record, and the user map's node for it (ms_user_get()). Each
+ * write runs under a new real uid (the one channels are charged to; the
+ * effective uid stays root's), 64 apart so that each needs a map node of
+ * its own. A failed write leaves no channel.
+ */
+static void test_new_user(void)
+{
+	unsigned char msg[16];
+	struct walk w = { 0 };
+	unsigned int n;
+	int fd, check;
+
+	need_fault_injection();
+	fill_msg(msg, sizeof(msg), 9);
+	fd = must_open_chan(0, 1);
+	check = must_open_chan(0, 1);
+	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
+		unsigned long id = 800000 + n;
+		long ret;
+		int err, hit;
+
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0)
+			die("ioctl %lu", id);
+		if (setresuid(300000 + 64 * n, -1, -1) < 0)
+			die("setresuid");
+		inject(n);
+		ret = write(fd, msg, sizeof(msg));
+		err = errno;
+		hit = fired();
+		if (setresuid(0, -1, -1) < 0)
+			die("setresuid back to root");
+		account(&w, hit, ret, err, ret < 0 ? channel_is(check, id, NULL, 0) :
+						    channel_is(check, id, msg, sizeof(msg)));
+	}
+	report("write creating a new user's first channel", &w);
+	/*
+	 * The map node's allocation is tried without sleeping under the
+	 * map's lock first, then again outside it: one injected fault
+	 * fails only one of the two, and the write goes on.
+	 */
+	ok(w.enomem >= 2,
+	   "that walk failed the user's record and the channel (ENOMEM, %u times)",
+	   w.enomem);
+	close(fd);
+	close(check);
+}
+
 /* Overwrites in place, and reads. */
 static void test_overwrite_and_read(void)
 {
@@ -876,6 +925,7 @@ static void test_poll(void)
 TAP_MAIN(
 	TAP_CASE(test_create, 300),
 	TAP_CASE(test_grow, 300),
+	TAP_CASE(test_new_user, 300),
 	TAP_CASE(test_overwrite_and_read, 300),
 	TAP_CASE(test_ioctl, 120),
 	TAP_CASE(test_open, 600),

@@ -132,10 +132,15 @@ static int channel_is(int fd, unsigned long id, const void *want, size_t len)
  * the n-th call (@fresh) or on channel @base every time. Before each
  * write the channel gets @old (NULL: it stays absent); a failed write must
  * leave it so, a successful one must have stored @msg. A second file of
- * the slot looks. Returns the walk, reported as @what.
+ * the slot looks. With @new_user, the n-th write runs under real uid
+ * 300000 + 64n, a user the module has not seen (the one channels are
+ * charged to; the effective uid stays root's), 64 apart so that each
+ * needs a node of the users map of its own. Returns the walk, reported
+ * as @what.
  */
 static struct walk walk_write(const char *what, unsigned long base, int fresh,
-			      const void *msg, size_t len, const void *old, size_t old_len)
+			      const void *msg, size_t len, const void *old, size_t old_len,
+			      int new_user)
 {
 	struct walk w = { 0 };
 	unsigned int n;
@@ -149,10 +154,14 @@ static struct walk walk_write(const char *what, unsigned long base, int fresh,
 		ioctl(fd, MSG_SLOT_CHANNEL, id);
 		if (old && write(fd, old, old_len) != (ssize_t)old_len)
 			die("write the message before the injected write");
+		if (new_user && setresuid(300000 + 64 * n, -1, -1) < 0)
+			die("setresuid");
 		inject(n);
 		ret = write(fd, msg, len);
 		err = errno;
 		hit = fired();
+		if (new_user && setresuid(0, -1, -1) < 0)
+			die("setresuid back to root");
 		account(&w, hit, ret, err, ret < 0 ? channel_is(check, id, old, old_len) :
 						    channel_is(check, id, msg, len));
 	}
@@ -170,7 +179,7 @@ static void test_create(void)
 
 	need_fault_injection();
 	fill_msg(msg, sizeof(msg), 1);
-	w = walk_write("write creating a channel", 500000, 1, msg, sizeof(msg), NULL, 0);
+	w = walk_write("write creating a channel", 500000, 1, msg, sizeof(msg), NULL, 0, 0);
 	ok(w.efault >= 1 && w.enomem >= 1,
 	   "that walk failed the copy from user space (EFAULT) and the channel allocation (ENOMEM)");
 }
@@ -184,47 +193,25 @@ static void test_grow(void)
 	need_fault_injection();
 	fill_msg(msg, sizeof(msg), 2);
 	w = walk_write("write growing a channel to 128 bytes", 600000, 1, msg, sizeof(msg),
-		       "s", 1);
+		       "s", 1, 0);
 	ok(w.enomem >= 1, "that walk failed the larger channel's allocation (ENOMEM)");
 }
 
 /*
  * The first channel of a user never seen before: the write also makes the
  * user's record, and the user map's node for it (ms_user_get()). Each
- * write runs under a new real uid (the one channels are charged to; the
- * effective uid stays root's), 64 apart so that each needs a map node of
- * its own. A failed write leaves no channel.
+ * write runs under a new real uid (walk_write()'s @new_user), and a
+ * failed write leaves no channel.
  */
 static void test_new_user(void)
 {
 	unsigned char msg[16];
-	struct walk w = { 0 };
-	unsigned int n;
-	int fd, check;
+	struct walk w;
 
 	need_fault_injection();
 	fill_msg(msg, sizeof(msg), 9);
-	fd = must_open_chan(0, 1);
-	check = must_open_chan(0, 1);
-	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
-		unsigned long id = 800000 + n;
-		long ret;
-		int err, hit;
-
-		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0)
-			die("ioctl %lu", id);
-		if (setresuid(300000 + 64 * n, -1, -1) < 0)
-			die("setresuid");
-		inject(n);
-		ret = write(fd, msg, sizeof(msg));
-		err = errno;
-		hit = fired();
-		if (setresuid(0, -1, -1) < 0)
-			die("setresuid back to root");
-		account(&w, hit, ret, err, ret < 0 ? channel_is(check, id, NULL, 0) :
-						    channel_is(check, id, msg, sizeof(msg)));
-	}
-	report("write creating a new user's first channel", &w);
+	w = walk_write("write creating a new user's first channel", 800000, 1, msg, sizeof(msg),
+		       NULL, 0, 1);
 	/*
 	 * The map node's allocation is tried without sleeping under the
 	 * map's lock first, then again outside it: one injected fault
@@ -233,8 +220,6 @@ static void test_new_user(void)
 	ok(w.enomem >= 2,
 	   "that walk failed the user's record and the channel (ENOMEM, %u times)",
 	   w.enomem);
-	close(fd);
-	close(check);
 }
 
 /* Overwrites in place, and reads. */
@@ -248,7 +233,7 @@ static void test_overwrite_and_read(void)
 	need_fault_injection();
 	fill_msg(old, sizeof(old), 3);
 	fill_msg(msg, sizeof(msg), 4);
-	walk_write("write overwriting in place", 700000, 0, msg, sizeof(msg), old, sizeof(old));
+	walk_write("write overwriting in place", 700000, 0, msg, sizeof(msg), old, sizeof(old), 0);
 
 	fd = must_open_chan(0, 700000);
 	check = must_open_chan(0, 700000);

@@ -68,33 +68,124 @@ static void goal(const char *name, double value, const char *op, double limit)
 
 /* ---- 1. Round trip ------------------------------------------------------ */
 
-static int rt_fd, pipe_fd[2], null_fd, zero_fd;
+/*
+ * Under MS_ACCEL=icount (the guest has MS_ICOUNT=1) the clock advances one
+ * nanosecond per guest instruction: every "ns" is an instruction.
+ */
+static const char *unit = "ns";
+static double calib_seconds = 0.1;
+
+static int rt_fd, pipe_fd[2], null_fd, zero_fd, noop_fd;
 static mqd_t mq;
 
 /* Each workload runs @n iterations and returns the seconds it took. */
 typedef double (*workload)(unsigned long n);
 
+static void must_write(int fd, size_t len, const char *what)
+{
+	char msg[MSG] = "round trip";
+
+	if (write(fd, msg, len) != (ssize_t)len)
+		die("%s: write", what);
+}
+
+static void must_read(int fd, size_t size, const char *what)
+{
+	char buf[MSG_SLOT_MAX_LEN];
+
+	if (read(fd, buf, size) != MSG)
+		die("%s: read", what);
+}
+
 static double w_slot(unsigned long n)
 {
-	char buf[MSG_SLOT_MAX_LEN], msg[MSG] = "round trip";
 	double t = now();
 
 	while (n--) {
-		if (write(rt_fd, msg, MSG) != MSG || read(rt_fd, buf, sizeof(buf)) != MSG)
-			die("slot round trip");
+		must_write(rt_fd, MSG, "slot");
+		must_read(rt_fd, MSG_SLOT_MAX_LEN, "slot");
 	}
 	return now() - t;
 }
 
-/* A driver whose read and write do nothing: /dev/null and /dev/zero. */
-static double w_null_driver(unsigned long n)
+static double w_slot_write(unsigned long n)
 {
-	char buf[MSG], msg[MSG] = "round trip";
+	double t = now();
+
+	while (n--)
+		must_write(rt_fd, MSG, "slot");
+	return now() - t;
+}
+
+static double w_slot_read(unsigned long n)
+{
+	double t = now();
+
+	while (n--)
+		must_read(rt_fd, MSG_SLOT_MAX_LEN, "slot");
+	return now() - t;
+}
+
+static double w_slot_ioctl(unsigned long n)
+{
 	double t = now();
 
 	while (n--) {
-		if (write(null_fd, msg, MSG) != MSG || read(zero_fd, buf, MSG) != MSG)
-			die("null driver round trip");
+		if (ioctl(rt_fd, MSG_SLOT_CHANNEL, 1ul) < 0)
+			die("slot: ioctl");
+	}
+	return now() - t;
+}
+
+/* The floor: the same calls on a driver that does nothing (bench/ms_noop.c). */
+static double w_noop(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		must_write(noop_fd, MSG, "noop");
+		must_read(noop_fd, MSG, "noop");
+	}
+	return now() - t;
+}
+
+static double w_noop_write(unsigned long n)
+{
+	double t = now();
+
+	while (n--)
+		must_write(noop_fd, MSG, "noop");
+	return now() - t;
+}
+
+static double w_noop_read(unsigned long n)
+{
+	double t = now();
+
+	while (n--)
+		must_read(noop_fd, MSG, "noop");
+	return now() - t;
+}
+
+static double w_noop_ioctl(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		if (ioctl(noop_fd, MSG_SLOT_CHANNEL, 1ul) < 0)
+			die("noop: ioctl");
+	}
+	return now() - t;
+}
+
+/* /dev/null and /dev/zero: the kernel's own drivers that do (almost) nothing. */
+static double w_null_driver(unsigned long n)
+{
+	double t = now();
+
+	while (n--) {
+		must_write(null_fd, MSG, "/dev/null");
+		must_read(zero_fd, MSG, "/dev/zero");
 	}
 	return now() - t;
 }
@@ -112,12 +203,11 @@ static double w_getppid(unsigned long n)
 
 static double w_pipe(unsigned long n)
 {
-	char buf[MSG], msg[MSG] = "round trip";
 	double t = now();
 
 	while (n--) {
-		if (write(pipe_fd[1], msg, MSG) != MSG || read(pipe_fd[0], buf, MSG) != MSG)
-			die("pipe round trip");
+		must_write(pipe_fd[1], MSG, "pipe");
+		must_read(pipe_fd[0], MSG, "pipe");
 	}
 	return now() - t;
 }
@@ -145,50 +235,79 @@ static unsigned long calibrate(workload w, double seconds)
 	return (unsigned long)((double)n * seconds / t) + 1;
 }
 
+/*
+ * What section 1 compares: each workload's mean cost, and the median over
+ * the rounds of its ratio to the workload it is compared with.
+ */
+static const struct {
+	const char *name;
+	workload w;
+	int base;	/* index of the workload it is divided by, or -1 */
+	const char *goal;	/* the goal's name, or NULL */
+	double limit;
+} rt[] = {
+	/* 0 */ { "message slot write + read", w_slot, 1, "roundtrip/noop_driver", 1.20 },
+	/* 1 */ { "no-op driver write + read (floor)", w_noop, -1, NULL, 0 },
+	/* 2 */ { "message slot write", w_slot_write, 3, NULL, 0 },
+	/* 3 */ { "no-op driver write", w_noop_write, -1, NULL, 0 },
+	/* 4 */ { "message slot read", w_slot_read, 5, NULL, 0 },
+	/* 5 */ { "no-op driver read", w_noop_read, -1, NULL, 0 },
+	/* 6 */ { "message slot ioctl (select)", w_slot_ioctl, 7, NULL, 0 },
+	/* 7 */ { "no-op driver ioctl", w_noop_ioctl, -1, NULL, 0 },
+	/* 8 */ { "two getppid()", w_getppid, -1, NULL, 0 },
+	/* 9 */ { "/dev/null write + /dev/zero read", w_null_driver, 1, NULL, 0 },
+	/* 10 */ { "pipe write + read", w_pipe, 1, NULL, 0 },
+	/* 11 */ { "mq_send + mq_receive", w_mq, 1, NULL, 0 },
+};
+#define RT_N (sizeof(rt) / sizeof(rt[0]))
+
 static void bench_round_trip(void)
 {
-	static const workload ws[] = { w_slot, w_getppid, w_pipe, w_mq, w_null_driver };
-	double r_null[ROUNDS], r_pipe[ROUNDS], r_mq[ROUNDS], r_drv[ROUNDS], ns[5] = { 0 };
+	double r[RT_N][ROUNDS], mean[RT_N] = { 0 }, r_getppid[ROUNDS], r_pipe[ROUNDS];
 	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = MSG };
-	unsigned long n[5];
-	int i, k;
+	unsigned long n[RT_N];
+	unsigned int k;
+	int i;
 
 	rt_fd = must_open_chan(0, 1);
 	null_fd = open("/dev/null", O_WRONLY);
 	zero_fd = open("/dev/zero", O_RDONLY);
-	if (null_fd < 0 || zero_fd < 0)
-		die("open /dev/null, /dev/zero");
+	noop_fd = open("/dev/ms_noop", O_RDWR);
+	if (null_fd < 0 || zero_fd < 0 || noop_fd < 0)
+		die("open /dev/null, /dev/zero, /dev/ms_noop");
 	if (pipe(pipe_fd) < 0)
 		die("pipe");
 	mq = mq_open("/ms_bench", O_RDWR | O_CREAT, 0600, &attr);
 	if (mq == (mqd_t)-1)
 		die("mq_open");
-	for (k = 0; k < 5; k++)
-		n[k] = calibrate(ws[k], 0.1);
+	for (k = 0; k < RT_N; k++)
+		n[k] = calibrate(rt[k].w, calib_seconds);
 	for (i = 0; i < ROUNDS; i++) {
-		double t[5];
+		double t[RT_N];
 
-		for (k = 0; k < 5; k++) {
-			t[k] = ws[k](n[k]) / (double)n[k];
-			ns[k] += t[k] * 1e9 / ROUNDS;
+		for (k = 0; k < RT_N; k++) {
+			t[k] = rt[k].w(n[k]) / (double)n[k];
+			mean[k] += t[k] * 1e9 / ROUNDS;
 		}
-		r_null[i] = t[0] / t[1];
-		r_pipe[i] = t[0] / t[2];
-		r_mq[i] = t[0] / t[3];
-		r_drv[i] = t[4] / t[1];
+		for (k = 0; k < RT_N; k++)
+			r[k][i] = rt[k].base < 0 ? 1 : t[k] / t[rt[k].base];
+		r_getppid[i] = t[0] / t[8];
+		r_pipe[i] = t[0] / t[10];
 	}
-	printf("\n1. Round trip of 64 bytes (mean ns per round trip; ratios: median of %d rounds)\n",
-	       ROUNDS);
-	printf("   %-32s %10.0f ns\n", "message slot write + read", ns[0]);
-	printf("   %-32s %10.0f ns\n", "two getppid() (the floor)", ns[1]);
-	printf("   %-32s %10.0f ns\n", "pipe write + read", ns[2]);
-	printf("   %-32s %10.0f ns\n", "mq_send + mq_receive", ns[3]);
-	printf("   %-32s %10.0f ns\n", "/dev/null write + /dev/zero read", ns[4]);
-	goal("roundtrip/two_null_syscalls", median(r_null, ROUNDS), "<=", 2.0);
+	printf("\n1. Calls on 64-byte messages (mean %s per call; ratios: median of %d rounds)\n",
+	       unit, ROUNDS);
+	for (k = 0; k < RT_N; k++) {
+		printf("   %-36s %10.0f %s", rt[k].name, mean[k], unit);
+		if (rt[k].base >= 0)
+			printf("   %.3f x %s", median(r[k], ROUNDS), rt[rt[k].base].name);
+		printf("\n");
+	}
+	for (k = 0; k < RT_N; k++) {
+		if (rt[k].goal)
+			goal(rt[k].goal, median(r[k], ROUNDS), "<=", rt[k].limit);
+	}
+	goal("roundtrip/two_null_syscalls", median(r_getppid, ROUNDS), "<=", 2.0);
 	goal("roundtrip/pipe", median(r_pipe, ROUNDS), "<=", 0.6);
-	printf("   ratio roundtrip/mq %.3f (no goal)\n", median(r_mq, ROUNDS));
-	printf("   ratio null_driver/two_null_syscalls %.3f (the floor of any driver)\n",
-	       median(r_drv, ROUNDS));
 	mq_close(mq);
 	mq_unlink("/ms_bench");
 	close(pipe_fd[0]);
@@ -196,6 +315,7 @@ static void bench_round_trip(void)
 	close(rt_fd);
 	close(null_fd);
 	close(zero_fd);
+	close(noop_fd);
 }
 
 /* ---- 2. Channel scaling ------------------------------------------------- */
@@ -248,11 +368,29 @@ static double lookups(int k)
 	return now() - t;
 }
 
+/* The floor of lookups(): the same calls on the no-op driver. */
+static double noop_lookups(int fd)
+{
+	char buf[MSG_SLOT_MAX_LEN];
+	unsigned int i;
+	double t = now();
+
+	for (i = 0; i < LOOKUPS; i++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)seq_ids[0][i]) < 0 ||
+		    read(fd, buf, sizeof(buf)) < 0)
+			die("noop lookup");
+	}
+	return now() - t;
+}
+
 static void bench_channels(void)
 {
-	double r[4][ROUNDS], ns[4] = { 0 };
+	double r[4][ROUNDS], rf[4][ROUNDS], ns[4] = { 0 }, floor_ns = 0;
 	unsigned int i;
-	int k;
+	int k, fd = open("/dev/ms_noop", O_RDWR);
+
+	if (fd < 0)
+		die("open /dev/ms_noop");
 
 	for (k = 0; k < 4; k++) {
 		scale_ids[k] = fill_channels((unsigned int)k, scale_n[k], 16, &scale_fd[k]);
@@ -267,19 +405,23 @@ static void bench_channels(void)
 			seq_ids[k][i] = scale_ids[k][pick % scale_n[k]];
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		double t[4];
+		double t[4], t_floor = noop_lookups(fd);
 
+		floor_ns += t_floor / LOOKUPS * 1e9 / ROUNDS;
 		for (k = 0; k < 4; k++) {
 			t[k] = lookups(k);
 			ns[k] += t[k] / LOOKUPS * 1e9 / ROUNDS;
 		}
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < 4; k++) {
 			r[k][i] = t[k] / t[0];
+			rf[k][i] = t[k] / t_floor;
+		}
 	}
 	printf("\n2. Channel scaling: ioctl + read of a random channel among N with random ids\n");
+	printf("   %-12s %10.0f %s   (the floor: the no-op driver)\n", "no-op", floor_ns, unit);
 	for (k = 0; k < 4; k++)
-		printf("   N = %-8u %10.0f ns   ratio to N = 1: %.3f\n", scale_n[k], ns[k],
-		       median(r[k], ROUNDS));
+		printf("   N = %-8u %10.0f %s   ratio to N = 1: %.3f, to the floor: %.3f\n",
+		       scale_n[k], ns[k], unit, median(r[k], ROUNDS), median(rf[k], ROUNDS));
 	goal("lookup_10000/lookup_1", median(r[2], ROUNDS), "<=", 1.3);
 	goal("lookup_1000000/lookup_1", median(r[3], ROUNDS), "<=", 1.5);
 	for (k = 0; k < 4; k++) {
@@ -287,6 +429,7 @@ static void bench_channels(void)
 		free(scale_ids[k]);
 		free(seq_ids[k]);
 	}
+	close(fd);
 }
 
 /* ---- 3. Reader and writer scaling --------------------------------------- */
@@ -586,8 +729,8 @@ static void bench_waiters(void)
 	compare_writes(idle_fd, busy_fd, ns, r);
 	printf("\n6. A write of 64 bytes while %u files wait in epoll on other channels of its slot\n",
 	       WAITERS);
-	printf("   %-32s %10.0f ns\n", "write, no file waiting", ns[0]);
-	printf("   %-32s %10.0f ns\n", "write, 100 000 files waiting", ns[1]);
+	printf("   %-32s %10.0f %s\n", "write, no file waiting", ns[0], unit);
+	printf("   %-32s %10.0f %s\n", "write, 100 000 files waiting", ns[1], unit);
 	goal("write_with_100k_waiters/none", median(r, ROUNDS), "<=", 1.1);
 	pthread_cancel(th);
 	pthread_join(th, NULL);
@@ -711,10 +854,10 @@ static void bench_fanout(void)
 	compare_writes(quiet_fd, loud_fd, ns, r);
 	printf("\n8. A write of 64 bytes while another file of its channel is in %u epoll sets\n",
 	       FANOUT);
-	printf("   %-32s %10.0f ns\n", "write, no one waiting", ns[0]);
-	printf("   %-32s %10.0f ns\n", "write, 200 000 registrations", ns[1]);
-	printf("   %-32s %10.1f ns\n", "per registration",
-	       (ns[1] - ns[0]) / FANOUT);
+	printf("   %-32s %10.0f %s\n", "write, no one waiting", ns[0], unit);
+	printf("   %-32s %10.0f %s\n", "write, 200 000 registrations", ns[1], unit);
+	printf("   %-32s %10.1f %s\n", "per registration",
+	       (ns[1] - ns[0]) / FANOUT, unit);
 	printf("   %-32s %10.1f\n", "ratio (median)", median(r, ROUNDS));
 	for (k = 0; k < FANOUT; k++)
 		close(eps[k]);
@@ -733,7 +876,13 @@ int main(int argc, char **argv)
 	const char *only = argc > 1 ? argv[1] : "1234567";
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("message_slot benchmark: %ld CPUs\n", sysconf(_SC_NPROCESSORS_ONLN));
+	if (getenv("MS_ICOUNT")) {
+		/* Exact counts: shorter runs say as much. */
+		unit = "instructions";
+		calib_seconds = 0.02;
+	}
+	printf("message_slot benchmark: %ld CPUs, figures in %s\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), unit);
 	if (strchr(only, '4'))
 		bench_memory();
 	if (strchr(only, '1'))

@@ -70,8 +70,8 @@
  *    run by a user is charged to that user. The charge stays with the
  *    channel when it grows and goes when it is deleted. Over the limit,
  *    creating a channel needs CAP_SYS_RESOURCE, as for an rlimit.
- *  - The counters in debugfs are per-CPU, so that writers on different
- *    CPUs do not share a cache line for them.
+ *  - debugfs shows what the module holds, summed when read: no counter
+ *    on a write's path but the limits' own.
  *  - The device goes live as the last step of init that can fail; unload
  *    walks every table iteratively and frees everything, after
  *    rcu_barrier() for the channels still waiting for a grace period.
@@ -89,7 +89,6 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
-#include <linux/percpu_counter.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
@@ -238,21 +237,6 @@ struct ms_slot {
 
 /* Channels in all slots, at most max_total_channels if that is set. */
 static atomic_t ms_total_channels = ATOMIC_INIT(0);
-
-/*
- * What the module holds, shown in debugfs: slots, channels, and the bytes
- * of their messages. A channel is created by its first message and keeps
- * one from then on, so channels also counts the messages held. Per-CPU,
- * so that writers on different CPUs do not share a cache line for them.
- */
-enum ms_counter { MS_SLOTS, MS_CHANNELS, MS_BYTES, MS_NR_COUNTERS };
-static const char *const ms_counter_names[MS_NR_COUNTERS] = {
-	[MS_SLOTS] = "slots",
-	[MS_CHANNELS] = "channels",
-	[MS_BYTES] = "bytes",
-};
-
-static struct percpu_counter ms_counters[MS_NR_COUNTERS];
 
 /**
  * struct ms_file - the state of one open file
@@ -538,8 +522,6 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 		goto uncharge_user;
 	}
 	WRITE_ONCE(slot->nchannels, slot->nchannels + 1);
-	percpu_counter_inc(&ms_counters[MS_CHANNELS]);
-	percpu_counter_add(&ms_counters[MS_BYTES], len);
 	atomic_long_add(len, &user->bytes);
 	ret = 1;
 	goto unlock;
@@ -598,10 +580,8 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 	if (chan->dead) {
 		ret = -EAGAIN;
 	} else if (len <= chan->cap) {
-		if (len != chan->len) {
-			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
+		if (len != chan->len)
 			atomic_long_add((s32)len - chan->len, &ms_owner(chan)->bytes);
-		}
 		memcpy(chan->data, msg, len);
 		chan->len = len;
 		chan->gen = ms_next_gen(chan->gen);
@@ -613,7 +593,6 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 		ret = rhashtable_replace_fast(&slot->channels, &chan->node,
 					      &fresh->node, ms_channel_params);
 		if (!ret) {
-			percpu_counter_add(&ms_counters[MS_BYTES], (s32)len - chan->len);
 			atomic_long_add((s32)len - chan->len, &ms_owner(chan)->bytes);
 			WRITE_ONCE(chan->dead, true);
 			ret = 1;
@@ -802,8 +781,6 @@ static int ms_channel_delete(struct ms_slot *slot, u32 id)
 	user = ms_owner(chan);
 	atomic_dec(&user->channels);
 	atomic_long_sub(len, &user->bytes);
-	percpu_counter_dec(&ms_counters[MS_CHANNELS]);
-	percpu_counter_sub(&ms_counters[MS_BYTES], len);
 	call_rcu(&chan->rcu, ms_channel_free_rcu);
 unlock:
 	spin_unlock(&slot->create_lock);
@@ -1201,10 +1178,8 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 		goto destroy_channels;
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
-	if (!old) {
-		percpu_counter_inc(&ms_counters[MS_SLOTS]);
+	if (!old)
 		return slot;
-	}
 	err = xa_err(old);
 	rhashtable_destroy(&slot->watches);
 	rhashtable_destroy(&slot->channels);
@@ -1671,9 +1646,27 @@ static void ms_nodes_destroy(void)
 		ms_nodes_remove(nodes);
 }
 
+/*
+ * debugfs slots, channels and bytes: the slots made, the channels of all
+ * slots (each holds a message), and their messages' bytes, summed when
+ * read. @data is the map or counter a file shows.
+ */
 static int ms_counter_get(void *data, u64 *val)
 {
-	*val = percpu_counter_sum_positive(data);
+	struct ms_user *user;
+	unsigned long i;
+	void *slot;
+
+	*val = 0;
+	if (data == &ms_slots) {
+		xa_for_each(&ms_slots, i, slot)
+			++*val;
+	} else if (data == &ms_users) {
+		xa_for_each(&ms_users, i, user)
+			*val += atomic_long_read(&user->bytes);
+	} else {
+		*val = atomic_read(&ms_total_channels);
+	}
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(ms_counter_fops, ms_counter_get, NULL, "%llu\n");
@@ -1701,43 +1694,18 @@ static struct dentry *ms_debugfs;
  */
 static void ms_debugfs_create(void)
 {
-	int i;
-
 	ms_debugfs = debugfs_create_dir(MSG_SLOT_DEVICE_NAME, NULL);
-	for (i = 0; i < MS_NR_COUNTERS; i++)
-		debugfs_create_file_unsafe(ms_counter_names[i], 0444, ms_debugfs,
-					   &ms_counters[i], &ms_counter_fops);
+	debugfs_create_file_unsafe("slots", 0444, ms_debugfs, &ms_slots,
+				   &ms_counter_fops);
+	debugfs_create_file_unsafe("channels", 0444, ms_debugfs,
+				   &ms_total_channels, &ms_counter_fops);
+	debugfs_create_file_unsafe("bytes", 0444, ms_debugfs, &ms_users,
+				   &ms_counter_fops);
 	debugfs_create_file("users", 0444, ms_debugfs, NULL, &ms_users_fops);
 }
 
-/* Destroy the first @count counters. */
-static void ms_counters_destroy(int count)
-{
-	while (count--)
-		percpu_counter_destroy(&ms_counters[count]);
-}
-
 /**
- * ms_counters_create() - set up every counter at 0
- *
- * Return: 0, or -ENOMEM with nothing left behind.
- */
-static int ms_counters_create(void)
-{
-	int i, ret;
-
-	for (i = 0; i < MS_NR_COUNTERS; i++) {
-		ret = percpu_counter_init(&ms_counters[i], 0, GFP_KERNEL);
-		if (ret) {
-			ms_counters_destroy(i);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/**
- * ms_init() - load the module: counters, cache, major, nodes, device, debugfs
+ * ms_init() - load the module: cache, major, nodes, device, debugfs
  *
  * Return: 0, or a negative errno, logged, with everything undone.
  */
@@ -1751,19 +1719,12 @@ static int __init ms_init(void)
 		       MS_MAX_NODES);
 		return -EINVAL;
 	}
-	ret = ms_counters_create();
-	if (ret) {
-		pr_err("cannot allocate the counters\n");
-		return ret;
-	}
-
 	ms_channel_cache = kmem_cache_create("message_slot_channel",
 					     MS_CHANNEL_SIZE(MSG_SLOT_MAX_LEN),
 					     __alignof__(struct ms_channel), 0, NULL);
 	if (!ms_channel_cache) {
 		pr_err("cannot create the channel cache\n");
-		ret = -ENOMEM;
-		goto destroy_counters;
+		return -ENOMEM;
 	}
 
 	if (major) {
@@ -1810,8 +1771,6 @@ unregister_region:
 	unregister_chrdev_region(dev, MS_MINORS);
 destroy_cache:
 	kmem_cache_destroy(ms_channel_cache);
-destroy_counters:
-	ms_counters_destroy(MS_NR_COUNTERS);
 	return ret;
 }
 
@@ -1831,7 +1790,6 @@ static void __exit ms_exit(void)
 	/* Wait for the channels replaced by larger ones to be freed. */
 	rcu_barrier();
 	kmem_cache_destroy(ms_channel_cache);
-	ms_counters_destroy(MS_NR_COUNTERS);
 }
 
 module_init(ms_init);

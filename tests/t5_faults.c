@@ -334,13 +334,7 @@ static void test_open(void)
 
 /* ---- Init ---------------------------------------------------------------- */
 
-/*
- * The steps of ms_init() that can fail, as it logs their failure. Not
- * here: "cannot allocate the counters". Per-CPU memory has no fault
- * injection (failslab covers slab, and a counter's per-CPU area comes
- * from a chunk already there), so the walk never reaches that step; its
- * unwind is ms_counters_destroy() of the counters made so far.
- */
+/* The steps of ms_init() that can fail, as it logs their failure. */
 static const char *const init_steps[] = {
 	"cannot create the channel cache",
 	"cannot register major",

@@ -15,7 +15,9 @@
 # make coverage    the debug suite on a module built with gcov, on a third
 #                  kernel built once: lcov/genhtml report in build/coverage/,
 #                  fails below tests/vm/coverage-min% of lines
-# make bench       speed and memory figures, measured in the VM
+# make bench       speed and memory figures in the VM: instructions counted
+#                  on one vCPU against a no-op driver, then the two-CPU
+#                  sections timed (BENCH=13: sections 1 and 3 only)
 # make fuzz        10 million random operations checked against a model
 #                  (SEED=N OPS=N to replay one)
 # make check       static checks: checkpatch, sparse, W=1, kernel-doc,

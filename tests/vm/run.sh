@@ -9,6 +9,9 @@
 #     command line;
 #  4. judge.sh on the logs (test and fuzz), kept in build/vm-KIND/logs;
 #     under MS_KERNEL=coverage, coverage.sh first (make coverage).
+# make bench boots twice unless BENCH= names its sections: the one-CPU
+# sections under MS_ACCEL=icount, counted in guest instructions, beside
+# bench/ms_noop.ko (the floor), then the two-CPU sections timed.
 # The host kernel is never touched; no root is needed once the Debian
 # packages are installed (as root, the scripts install what is missing).
 #

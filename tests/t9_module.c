@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/klog.h>
 #include <time.h>
 
@@ -380,11 +381,35 @@ static void test_counters_and_limit(void)
 	close(a);
 }
 
-/* ---- Two writers creating one id when a slot has room for one more ---- */
+/* ---- Two writers creating channels when a limit has room for one more -- */
+
+static int user_is(unsigned int uid, long channels, long bytes);
+static int drop_sys_resource(void);
 
 #define RACE_ROUNDS 400
 #define RACERS 2
+#define NEW_UID 20000u
 
+/*
+ * A race: RACE_ROUNDS rounds, a fresh slot each, of RACERS writers
+ * creating channels at once, on a module loaded with @params.
+ * @own_ids: each writer its own id, else all the same one.
+ * @delete: each stored channel is deleted after its round, giving back
+ *	its place in the module's and its user's count.
+ * @new_users: each round's writers have a real uid no write had before
+ *	(from NEW_UID + 1): their first writes race to make the user's
+ *	record, and every channel must be charged to the one that stays.
+ * @no_cap: the writers drop CAP_SYS_RESOURCE.
+ * @stored: the writes each round must store; the others get ENOSPC.
+ */
+struct race {
+	const char *params;
+	bool own_ids, delete, new_users, no_cap;
+	int stored;
+	const char *what;
+};
+
+static const struct race *race;
 static atomic_int race_go;		/* the round the racers may start */
 static int race_fd[RACERS];
 static long race_ret[RACERS];
@@ -404,6 +429,9 @@ static void *racer(void *arg)
 {
 	int me = (int)(intptr_t)arg, round;
 
+	/* capset() changes the calling thread only. */
+	if (race->no_cap && drop_sys_resource() < 0)
+		die("drop CAP_SYS_RESOURCE");
 	for (round = 1; round <= RACE_ROUNDS; round++) {
 		double give_up = seconds() + 10;
 		unsigned long spins = 0;
@@ -424,58 +452,130 @@ static void *racer(void *arg)
 }
 
 /*
- * max_channels=1 and a fresh slot each round: the slot has room for one
- * more channel, and RACERS writers create the same id at once. Each must
- * succeed: one creates the channel, the others overwrite it.
+ * Runs race @r. A limit is checked without the slot's lock before a
+ * writer allocates, and again under it: the writer that loses the race
+ * for the last place meets the second check.
  */
-static void test_create_race_at_limit(void)
+static void create_race(const struct race *r)
 {
-	unsigned int round, enospc = 0, other = 0;
+	unsigned int round, wrong = 0, enospc = 0, split = 0;
+	int per_slot = r->own_ids ? r->stored : 1;	/* channels a round leaves */
 	pthread_t th[RACERS];
 	char path[64];
 	int i;
 
+	race = r;
 	reset_module();
 	is_int(module_unload(), 0, "unload");
-	is_int(module_load("max_channels=1"), 0, "insmod max_channels=1");
+	is_int(module_load(r->params), 0, "insmod %s", r->params);
 	pthread_barrier_init(&race_done, NULL, RACERS + 1);
 	atomic_store(&race_go, 0);
 	for (i = 0; i < RACERS; i++)
 		if (pthread_create(&th[i], NULL, racer, (void *)(intptr_t)i))
 			die("pthread_create");
 	for (round = 1; round <= RACE_ROUNDS; round++) {
+		int ok_writes = 0, refused = 0;
+
 		snprintf(path, sizeof(path), "/tmp/race_slot%u", round);
 		if (make_node(path, MSG_SLOT_MAJOR, 3000 + round) < 0)
 			die("mknod %s", path);
 		for (i = 0; i < RACERS; i++) {
+			unsigned long id = r->own_ids ? 5UL + (unsigned long)i : 5UL;
+
 			race_fd[i] = open(path, O_RDWR);
-			if (race_fd[i] < 0 || ioctl(race_fd[i], MSG_SLOT_CHANNEL, 5UL) < 0)
+			if (race_fd[i] < 0 || ioctl(race_fd[i], MSG_SLOT_CHANNEL, id) < 0)
 				die("open %s", path);
 			race_ret[i] = 0;
 		}
+		/* Real uid only: root's effective uid keeps its capabilities. */
+		if (r->new_users && setresuid(NEW_UID + round, 0, 0) < 0)
+			die("setresuid");
 		atomic_store(&race_go, (int)round);
 		pthread_barrier_wait(&race_done);
+		if (r->new_users && setresuid(0, 0, 0) < 0)
+			die("setresuid back");
 		for (i = 0; i < RACERS; i++) {
 			if (race_ret[i] == 1)
-				continue;
-			if (race_ret[i] < 0 && race_err[i] == ENOSPC)
-				enospc++;
-			else
-				other++;
+				ok_writes++;
+			else if (race_ret[i] < 0 && race_err[i] == ENOSPC)
+				refused++;
 		}
-		for (i = 0; i < RACERS; i++)
+		enospc += (unsigned int)refused;
+		wrong += ok_writes != r->stored || ok_writes + refused != RACERS;
+		for (i = 0; i < RACERS; i++) {
+			if (r->delete && race_ret[i] == 1 && ioctl(race_fd[i], MSG_SLOT_DELETE) < 0)
+				die("delete after round %u", round);
 			close(race_fd[i]);
+		}
 		unlink(path);
 	}
 	for (i = 0; i < RACERS; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&race_done);
-	ok(enospc == 0 && other == 0,
-	   "%d rounds of %d writers creating one id in a slot with room for one: every write stored "
-	   "(%u ENOSPC, %u other failures)", RACE_ROUNDS, RACERS, enospc, other);
-	ok(ms_counter("channels") == RACE_ROUNDS, "one channel per slot (%ld)", ms_counter("channels"));
+	for (round = 1; r->new_users && round <= RACE_ROUNDS; round++)
+		split += !user_is(NEW_UID + round, RACERS, RACERS);
+	if (r->new_users)
+		ok(split == 0, "each new user's first %d channels charged to one record (%u users otherwise)",
+		   RACERS, split);
+	ok(wrong == 0, "%d rounds of %d writers creating %s: %d stored a round, the rest ENOSPC "
+	   "(%u rounds otherwise; %u ENOSPC in all)", RACE_ROUNDS, RACERS, r->what, r->stored,
+	   wrong, enospc);
+	if (r->delete)
+		ok(ms_counter("channels") == 0, "every channel deleted (%ld left)",
+		   ms_counter("channels"));
+	else
+		ok(ms_counter("channels") == RACE_ROUNDS * per_slot, "%d channel(s) a slot (%ld in all)",
+		   per_slot, ms_counter("channels"));
 	is_int(module_unload(), 0, "unload");
 	is_int(module_load(""), 0, "reload with the defaults");
+}
+
+/*
+ * A slot with room for one more channel, two writers creating the same
+ * id: each succeeds, one creating the channel, the other overwriting it.
+ */
+static void test_create_race_at_limit(void)
+{
+	create_race(&(struct race){ .params = "max_channels=1", .stored = RACERS,
+				    .what = "one id in a slot with room for one" });
+}
+
+/* The same slot, two ids: one is created, the other refused. */
+static void test_create_race_slot_full(void)
+{
+	create_race(&(struct race){ .params = "max_channels=1", .own_ids = true, .stored = 1,
+				    .what = "two ids in a slot with room for one" });
+}
+
+/* Room for one channel in the module: one is created, the other refused. */
+static void test_create_race_module_full(void)
+{
+	create_race(&(struct race){ .params = "max_total_channels=1", .own_ids = true,
+				    .delete = true, .stored = 1,
+				    .what = "two ids in a module with room for one" });
+}
+
+/* Room for one channel of the writers' user: one is created, the other refused. */
+static void test_create_race_user_full(void)
+{
+	create_race(&(struct race){ .params = "max_user_channels=1", .own_ids = true,
+				    .delete = true, .no_cap = true, .stored = 1,
+				    .what = "two ids as root without CAP_SYS_RESOURCE, room for one of its channels" });
+}
+
+/* The same as root with CAP_SYS_RESOURCE: the loser is let past the limit. */
+static void test_create_race_user_exempt(void)
+{
+	create_race(&(struct race){ .params = "max_user_channels=1", .own_ids = true,
+				    .delete = true, .stored = RACERS,
+				    .what = "two ids as root with CAP_SYS_RESOURCE, room for one of its channels" });
+}
+
+/* The first two channels of a user never seen, created at once. */
+static void test_create_race_new_user(void)
+{
+	create_race(&(struct race){ .params = "", .own_ids = true, .new_users = true,
+				    .stored = RACERS, .what = "two ids as a new user each round" });
 }
 
 /* The value of a module parameter in sysfs, or -1. */
@@ -851,6 +951,11 @@ TAP_MAIN(
 	TAP_CASE(test_major_param, 60),
 	TAP_CASE(test_counters_and_limit, 60),
 	TAP_CASE(test_create_race_at_limit, 300),
+	TAP_CASE(test_create_race_slot_full, 300),
+	TAP_CASE(test_create_race_module_full, 300),
+	TAP_CASE(test_create_race_user_full, 300),
+	TAP_CASE(test_create_race_user_exempt, 300),
+	TAP_CASE(test_create_race_new_user, 300),
 	TAP_CASE(test_total_limit, 60),
 	TAP_CASE(test_user_limit, 60),
 	TAP_CASE(test_enospc_allocates_nothing, 60),

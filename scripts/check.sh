@@ -65,6 +65,18 @@ sparse_build() {
 }
 check "kbuild W=1 -Werror and sparse C=2" sparse_build
 
+# make bench's floor, bench/ms_noop.c: kernel code too.
+check "checkpatch --strict: bench/ms_noop.c" \
+	perl "$checkpatch" --strict --no-tree -q -f bench/ms_noop.c
+noop_build() {
+	mkdir -p "$build/noop"
+	cp bench/Kbuild bench/ms_noop.c "$build/noop/"
+	make -s -C "$kdir" M="$build/noop" C=2 W=1 KCFLAGS=-Werror modules 2>&1 |
+		grep -v -e '^Skipping BTF generation' -e '^  '
+	return "${PIPESTATUS[0]}"
+}
+check "kbuild W=1 -Werror and sparse C=2: bench/ms_noop.c" noop_build
+
 kernel_doc() {
 	local out rc
 	out=$("$kdir/scripts/kernel-doc" -none -v -Werror message_slot.c 2>&1)

@@ -97,83 +97,27 @@ static void must_read(int fd, size_t size, const char *what)
 		die("%s: read", what);
 }
 
-static double w_slot(unsigned long n)
+/*
+ * The calls of a slot and of the floor (bench/ms_noop.c) that section 1
+ * compares, all through w_call(): on call_fd, of kind call_op, reading
+ * into a buffer of call_size bytes.
+ */
+enum call { CALL_ROUND_TRIP, CALL_WRITE, CALL_READ, CALL_IOCTL };
+static int call_fd;
+static enum call call_op;
+static size_t call_size;
+
+static double w_call(unsigned long n)
 {
 	double t = now();
 
 	while (n--) {
-		must_write(rt_fd, MSG, "slot");
-		must_read(rt_fd, MSG_SLOT_MAX_LEN, "slot");
-	}
-	return now() - t;
-}
-
-static double w_slot_write(unsigned long n)
-{
-	double t = now();
-
-	while (n--)
-		must_write(rt_fd, MSG, "slot");
-	return now() - t;
-}
-
-static double w_slot_read(unsigned long n)
-{
-	double t = now();
-
-	while (n--)
-		must_read(rt_fd, MSG_SLOT_MAX_LEN, "slot");
-	return now() - t;
-}
-
-static double w_slot_ioctl(unsigned long n)
-{
-	double t = now();
-
-	while (n--) {
-		if (ioctl(rt_fd, MSG_SLOT_CHANNEL, 1ul) < 0)
-			die("slot: ioctl");
-	}
-	return now() - t;
-}
-
-/* The floor: the same calls on a driver that does nothing (bench/ms_noop.c). */
-static double w_noop(unsigned long n)
-{
-	double t = now();
-
-	while (n--) {
-		must_write(noop_fd, MSG, "noop");
-		must_read(noop_fd, MSG, "noop");
-	}
-	return now() - t;
-}
-
-static double w_noop_write(unsigned long n)
-{
-	double t = now();
-
-	while (n--)
-		must_write(noop_fd, MSG, "noop");
-	return now() - t;
-}
-
-static double w_noop_read(unsigned long n)
-{
-	double t = now();
-
-	while (n--)
-		must_read(noop_fd, MSG, "noop");
-	return now() - t;
-}
-
-static double w_noop_ioctl(unsigned long n)
-{
-	double t = now();
-
-	while (n--) {
-		if (ioctl(noop_fd, MSG_SLOT_CHANNEL, 1ul) < 0)
-			die("noop: ioctl");
+		if (call_op != CALL_READ && call_op != CALL_IOCTL)
+			must_write(call_fd, MSG, "call");
+		if (call_op == CALL_ROUND_TRIP || call_op == CALL_READ)
+			must_read(call_fd, call_size, "call");
+		if (call_op == CALL_IOCTL && ioctl(call_fd, MSG_SLOT_CHANNEL, 1ul) < 0)
+			die("call: ioctl");
 	}
 	return now() - t;
 }
@@ -242,23 +186,49 @@ static unsigned long calibrate(workload w, double seconds)
 static const struct {
 	const char *name;
 	workload w;
+	int *fd;	/* w_call()'s file, or NULL for another workload */
+	enum call op;
 	int base;	/* index of the workload it is divided by, or -1 */
 	const char *goal;	/* the goal's name, or NULL */
 	double limit;
 } rt[] = {
-	/* 0 */ { "message slot write + read", w_slot, 1, "roundtrip/noop_driver", 1.20 },
-	/* 1 */ { "no-op driver write + read (floor)", w_noop, -1, NULL, 0 },
-	/* 2 */ { "message slot write", w_slot_write, 3, NULL, 0 },
-	/* 3 */ { "no-op driver write", w_noop_write, -1, NULL, 0 },
-	/* 4 */ { "message slot read", w_slot_read, 5, NULL, 0 },
-	/* 5 */ { "no-op driver read", w_noop_read, -1, NULL, 0 },
-	/* 6 */ { "message slot ioctl (select)", w_slot_ioctl, 7, NULL, 0 },
-	/* 7 */ { "no-op driver ioctl", w_noop_ioctl, -1, NULL, 0 },
-	/* 8 */ { "two getppid()", w_getppid, -1, NULL, 0 },
-	/* 9 */ { "/dev/null write + /dev/zero read", w_null_driver, 1, NULL, 0 },
-	/* 10 */ { "pipe write + read", w_pipe, 1, NULL, 0 },
-	/* 11 */ { "mq_send + mq_receive", w_mq, 1, NULL, 0 },
+#define SLOT(op) w_call, &rt_fd, op
+#define NOOP(op) w_call, &noop_fd, op
+	/* 0 */ { "message slot write + read", SLOT(CALL_ROUND_TRIP), 1, "roundtrip/noop_driver", 1.20 },
+	/* 1 */ { "no-op driver write + read (floor)", NOOP(CALL_ROUND_TRIP), -1, NULL, 0 },
+	/* 2 */ { "message slot write", SLOT(CALL_WRITE), 3, NULL, 0 },
+	/* 3 */ { "no-op driver write", NOOP(CALL_WRITE), -1, NULL, 0 },
+	/* 4 */ { "message slot read", SLOT(CALL_READ), 5, NULL, 0 },
+	/* 5 */ { "no-op driver read", NOOP(CALL_READ), -1, NULL, 0 },
+	/* 6 */ { "message slot ioctl (select)", SLOT(CALL_IOCTL), 7, NULL, 0 },
+	/* 7 */ { "no-op driver ioctl", NOOP(CALL_IOCTL), -1, NULL, 0 },
+#undef SLOT
+#undef NOOP
+	/* 8 */ { "two getppid()", w_getppid, NULL, 0, -1, NULL, 0 },
+	/* 9 */ { "/dev/null write + /dev/zero read", w_null_driver, NULL, 0, 1, NULL, 0 },
+	/* 10 */ { "pipe write + read", w_pipe, NULL, 0, 1, NULL, 0 },
+	/* 11 */ { "mq_send + mq_receive", w_mq, NULL, 0, 1, NULL, 0 },
 };
+
+/* Runs workload @k of rt[] @n times: the seconds it took. */
+static double rt_run(unsigned int k, unsigned long n)
+{
+	if (rt[k].fd) {
+		call_fd = *rt[k].fd;
+		call_op = rt[k].op;
+		/* A slot's read takes any buffer; the floor returns what it is asked. */
+		call_size = rt[k].fd == &rt_fd ? MSG_SLOT_MAX_LEN : MSG;
+	}
+	return rt[k].w(n);
+}
+
+/* rt_run() of workload rt_k, as a workload for calibrate(). */
+static unsigned int rt_k;
+
+static double w_rt(unsigned long n)
+{
+	return rt_run(rt_k, n);
+}
 #define RT_N (sizeof(rt) / sizeof(rt[0]))
 
 static void bench_round_trip(void)
@@ -280,13 +250,15 @@ static void bench_round_trip(void)
 	mq = mq_open("/ms_bench", O_RDWR | O_CREAT, 0600, &attr);
 	if (mq == (mqd_t)-1)
 		die("mq_open");
-	for (k = 0; k < RT_N; k++)
-		n[k] = calibrate(rt[k].w, calib_seconds);
+	for (k = 0; k < RT_N; k++) {
+		rt_k = k;
+		n[k] = calibrate(w_rt, calib_seconds);
+	}
 	for (i = 0; i < ROUNDS; i++) {
 		double t[RT_N];
 
 		for (k = 0; k < RT_N; k++) {
-			t[k] = rt[k].w(n[k]) / (double)n[k];
+			t[k] = rt_run(k, n[k]) / (double)n[k];
 			mean[k] += t[k] * 1e9 / ROUNDS;
 		}
 		for (k = 0; k < RT_N; k++)

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "common.h"
@@ -132,16 +133,24 @@ static int channel_is(int fd, unsigned long id, const void *want, size_t len)
  * the n-th call (@fresh) or on channel @base every time. Before each
  * write the channel gets @old (NULL: it stays absent); a failed write must
  * leave it so, a successful one must have stored @msg. A second file of
- * the slot looks. With @new_user, the n-th write runs under real uid
- * 300000 + 64n, a user the module has not seen (the one channels are
+ * the slot looks. @flags: WALK_NEW_USER, the n-th write runs under real
+ * uid 300000 + 64n, a user the module has not seen (the one channels are
  * charged to; the effective uid stays root's), 64 apart so that each
- * needs a node of the users map of its own. Returns the walk, reported
+ * needs a node of the users map of its own; WALK_WRITEV, writev() of the
+ * message's two halves in place of write(). Returns the walk, reported
  * as @what.
  */
+#define WALK_NEW_USER 1
+#define WALK_WRITEV 2
 static struct walk walk_write(const char *what, unsigned long base, int fresh,
 			      const void *msg, size_t len, const void *old, size_t old_len,
-			      int new_user)
+			      unsigned int flags)
 {
+	struct iovec halves[2] = {
+		{ .iov_base = (void *)msg, .iov_len = len / 2 },
+		{ .iov_base = (char *)msg + len / 2, .iov_len = len - len / 2 },
+	};
+	int new_user = flags & WALK_NEW_USER;
 	struct walk w = { 0 };
 	unsigned int n;
 	int fd = must_open_chan(0, base), check = must_open_chan(0, base);
@@ -157,7 +166,7 @@ static struct walk walk_write(const char *what, unsigned long base, int fresh,
 		if (new_user && setresuid(300000 + 64 * n, -1, -1) < 0)
 			die("setresuid");
 		inject(n);
-		ret = write(fd, msg, len);
+		ret = flags & WALK_WRITEV ? writev(fd, halves, 2) : write(fd, msg, len);
 		err = errno;
 		hit = fired();
 		if (new_user && setresuid(0, -1, -1) < 0)
@@ -211,7 +220,7 @@ static void test_new_user(void)
 	need_fault_injection();
 	fill_msg(msg, sizeof(msg), 9);
 	w = walk_write("write creating a new user's first channel", 800000, 1, msg, sizeof(msg),
-		       NULL, 0, 1);
+		       NULL, 0, WALK_NEW_USER);
 	/*
 	 * The map node's allocation is tried without sleeping under the
 	 * map's lock first, then again outside it: one injected fault
@@ -222,8 +231,11 @@ static void test_new_user(void)
 	   w.enomem);
 }
 
-/* Overwrites in place, and reads. */
-static void test_overwrite_and_read(void)
+/*
+ * Overwrites in place, then reads, of channel @id: with write() and
+ * read(), or, @vectored, writev() and readv() of two segments each.
+ */
+static void overwrite_and_read(unsigned long id, int vectored)
 {
 	unsigned char msg[32], old[32], buf[MSG_SLOT_MAX_LEN];
 	struct walk r = { 0 };
@@ -233,25 +245,54 @@ static void test_overwrite_and_read(void)
 	need_fault_injection();
 	fill_msg(old, sizeof(old), 3);
 	fill_msg(msg, sizeof(msg), 4);
-	walk_write("write overwriting in place", 700000, 0, msg, sizeof(msg), old, sizeof(old), 0);
+	walk_write(vectored ? "writev overwriting in place" : "write overwriting in place", id, 0,
+		   msg, sizeof(msg), old, sizeof(old), vectored ? WALK_WRITEV : 0);
 
-	fd = must_open_chan(0, 700000);
-	check = must_open_chan(0, 700000);
+	fd = must_open_chan(0, id);
+	check = must_open_chan(0, id);
 	for (n = 1; n <= MAX_POINTS && !r.finished; n++) {
+		struct iovec halves[2] = {
+			{ .iov_base = buf, .iov_len = sizeof(msg) / 2 },
+			{ .iov_base = buf + sizeof(msg) / 2, .iov_len = sizeof(buf) - sizeof(msg) / 2 },
+		};
 		long ret;
 		int err, hit;
 
 		inject(n);
-		ret = read(fd, buf, sizeof(buf));
+		ret = vectored ? readv(fd, halves, 2) : read(fd, buf, sizeof(buf));
 		err = errno;
 		hit = fired();
-		account(&r, hit, ret, err, channel_is(check, 700000, msg, sizeof(msg)) &&
+		account(&r, hit, ret, err, channel_is(check, id, msg, sizeof(msg)) &&
 				      (ret < 0 || memcmp(buf, msg, sizeof(msg)) == 0));
 	}
-	report("read", &r);
+	report(vectored ? "readv" : "read", &r);
 	ok(r.efault >= 1, "that walk failed the copy to user space (EFAULT)");
 	close(fd);
 	close(check);
+}
+
+static void test_overwrite_and_read(void)
+{
+	overwrite_and_read(700000, 0);
+}
+
+/*
+ * The same through writev() and readv(), whose copies go through the
+ * driver's iterator path (ms_write_iter(), ms_read_iter()), and a writev
+ * creating a channel.
+ */
+static void test_vectors(void)
+{
+	unsigned char msg[40];
+	struct walk w;
+
+	need_fault_injection();
+	fill_msg(msg, sizeof(msg), 5);
+	w = walk_write("writev creating a channel", 900000, 1, msg, sizeof(msg), NULL, 0,
+		       WALK_WRITEV);
+	ok(w.efault >= 1 && w.enomem >= 1,
+	   "that walk failed the copy from user space (EFAULT) and the channel allocation (ENOMEM)");
+	overwrite_and_read(700001, 1);
 }
 
 /* ioctl allocates nothing and copies nothing: the first call finishes. */
@@ -906,6 +947,7 @@ TAP_MAIN(
 	TAP_CASE(test_grow, 300),
 	TAP_CASE(test_new_user, 300),
 	TAP_CASE(test_overwrite_and_read, 300),
+	TAP_CASE(test_vectors, 300),
 	TAP_CASE(test_ioctl, 120),
 	TAP_CASE(test_open, 600),
 	TAP_CASE(test_init, 900),

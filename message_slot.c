@@ -1656,17 +1656,18 @@ static int ms_counter_get(void *data, u64 *val)
 	struct ms_user *user;
 	unsigned long i;
 	void *slot;
+	u64 sum = 0;
 
-	*val = 0;
 	if (data == &ms_slots) {
 		xa_for_each(&ms_slots, i, slot)
-			++*val;
+			sum++;
 	} else if (data == &ms_users) {
 		xa_for_each(&ms_users, i, user)
-			*val += atomic_long_read(&user->bytes);
+			sum += atomic_long_read(&user->bytes);
 	} else {
-		*val = atomic_read(&ms_total_channels);
+		sum = atomic_read(&ms_total_channels);
 	}
+	*val = sum;
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(ms_counter_fops, ms_counter_get, NULL, "%llu\n");

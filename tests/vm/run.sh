@@ -131,7 +131,8 @@ append="ms_mode=$mode ms_bench=${BENCH:-1234567} ms_kernel=$detectors${gcov:+ ms
 # any real CPU. The benchmark uses qemu64, which has neither.
 [ "$mode" = bench ] && export MS_CPU=${MS_CPU:-qemu64}
 say "krel $krel, mode $mode"
-boot() { MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "$logs" $append; }
+# boot [LOGDIR]: the guest, logging to LOGDIR (default $logs).
+boot() { MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "${1:-$logs}" $append; }
 # finished LOGDIR: fail unless the guest that logged there got to its end.
 finished() {
 	grep -q '^# guest done' "$1/out.log" ||
@@ -157,15 +158,14 @@ bench)
 	else
 		# One vCPU counting instructions for the sections that need
 		# one CPU; two vCPUs, timed, for those that need two.
+		all=$append
 		say "sections 1, 2, 4, 6: counted in guest instructions (MS_ACCEL=icount)"
-		append="ms_mode=bench ms_bench=1246 ms_kernel=$detectors ms_icount=1"
-		mkdir -p "$logs/icount" "$logs/timed"
-		MS_ACCEL=icount MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" \
-			"$logs/icount" $append
+		append="${all/ms_bench=1234567/ms_bench=1246} ms_icount=1"
+		MS_ACCEL=icount boot "$logs/icount"
 		finished "$logs/icount"
 		say "sections 3, 5, 7: timed, on two vCPUs"
-		append="ms_mode=bench ms_bench=357 ms_kernel=$detectors"
-		MS_TIMEOUT=$timeout_s "$here/boot.sh" "$image" "$work/initrd.cpio" "$logs/timed" $append
+		append=${all/ms_bench=1234567/ms_bench=357}
+		boot "$logs/timed"
 		finished "$logs/timed"
 		grep -h '^goal ' "$logs/icount/out.log" "$logs/timed/out.log" |
 			awk '{ n++ } / MISSED/ { m++ } END { printf "bench: %d goals, %d met, %d missed\n", n, n - m, m }'

@@ -210,24 +210,18 @@ static const struct {
 	/* 11 */ { "mq_send + mq_receive", w_mq, NULL, 0, 1, NULL, 0 },
 };
 
-/* Runs workload @k of rt[] @n times: the seconds it took. */
-static double rt_run(unsigned int k, unsigned long n)
-{
-	if (rt[k].fd) {
-		call_fd = *rt[k].fd;
-		call_op = rt[k].op;
-		/* A slot's read takes any buffer; the floor returns what it is asked. */
-		call_size = rt[k].fd == &rt_fd ? MSG_SLOT_MAX_LEN : MSG;
-	}
-	return rt[k].w(n);
-}
-
-/* rt_run() of workload rt_k, as a workload for calibrate(). */
+/* The workload rt[rt_k], @n times: the seconds it took. */
 static unsigned int rt_k;
 
 static double w_rt(unsigned long n)
 {
-	return rt_run(rt_k, n);
+	if (rt[rt_k].fd) {
+		call_fd = *rt[rt_k].fd;
+		call_op = rt[rt_k].op;
+		/* A slot's read takes any buffer; the floor returns what it is asked. */
+		call_size = rt[rt_k].fd == &rt_fd ? MSG_SLOT_MAX_LEN : MSG;
+	}
+	return rt[rt_k].w(n);
 }
 #define RT_N (sizeof(rt) / sizeof(rt[0]))
 
@@ -258,7 +252,8 @@ static void bench_round_trip(void)
 		double t[RT_N];
 
 		for (k = 0; k < RT_N; k++) {
-			t[k] = rt_run(k, n[k]) / (double)n[k];
+			rt_k = k;
+			t[k] = w_rt(n[k]) / (double)n[k];
 			mean[k] += t[k] * 1e9 / ROUNDS;
 		}
 		for (k = 0; k < RT_N; k++)
@@ -326,31 +321,17 @@ static uint32_t *fill_channels(unsigned int minor, unsigned int n, size_t len, i
 /* The ids to look up, in order: the same access pattern for every N. */
 static uint32_t *seq_ids[4];
 
-static double lookups(int k)
+/* LOOKUPS ioctl + read of @fd, selecting @ids in turn: the seconds taken. */
+static double lookups(int fd, const uint32_t *ids)
 {
 	char buf[MSG_SLOT_MAX_LEN];
 	unsigned int i;
 	double t = now();
 
 	for (i = 0; i < LOOKUPS; i++) {
-		if (ioctl(scale_fd[k], MSG_SLOT_CHANNEL, (unsigned long)seq_ids[k][i]) < 0 ||
-		    read(scale_fd[k], buf, sizeof(buf)) < 0)
-			die("lookup");
-	}
-	return now() - t;
-}
-
-/* The floor of lookups(): the same calls on the no-op driver. */
-static double noop_lookups(int fd)
-{
-	char buf[MSG_SLOT_MAX_LEN];
-	unsigned int i;
-	double t = now();
-
-	for (i = 0; i < LOOKUPS; i++) {
-		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)seq_ids[0][i]) < 0 ||
+		if (ioctl(fd, MSG_SLOT_CHANNEL, (unsigned long)ids[i]) < 0 ||
 		    read(fd, buf, sizeof(buf)) < 0)
-			die("noop lookup");
+			die("lookup");
 	}
 	return now() - t;
 }
@@ -377,11 +358,11 @@ static void bench_channels(void)
 			seq_ids[k][i] = scale_ids[k][pick % scale_n[k]];
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		double t[4], t_floor = noop_lookups(fd);
+		double t[4], t_floor = lookups(fd, seq_ids[0]);
 
 		floor_ns += t_floor / LOOKUPS * 1e9 / ROUNDS;
 		for (k = 0; k < 4; k++) {
-			t[k] = lookups(k);
+			t[k] = lookups(scale_fd[k], seq_ids[k]);
 			ns[k] += t[k] / LOOKUPS * 1e9 / ROUNDS;
 		}
 		for (k = 0; k < 4; k++) {

@@ -180,17 +180,25 @@ static struct walk walk_write(const char *what, unsigned long base, int fresh,
 	return w;
 }
 
-/* Writes that create a channel: on failure the channel stays absent. */
-static void test_create(void)
+/*
+ * Writes that create a channel, from channel @base + 1 on, with
+ * walk_write()'s @flags: on failure the channel stays absent.
+ */
+static void create_walk(const char *what, unsigned long base, unsigned int flags)
 {
 	unsigned char msg[40];
 	struct walk w;
 
 	need_fault_injection();
 	fill_msg(msg, sizeof(msg), 1);
-	w = walk_write("write creating a channel", 500000, 1, msg, sizeof(msg), NULL, 0, 0);
+	w = walk_write(what, base, 1, msg, sizeof(msg), NULL, 0, flags);
 	ok(w.efault >= 1 && w.enomem >= 1,
 	   "that walk failed the copy from user space (EFAULT) and the channel allocation (ENOMEM)");
+}
+
+static void test_create(void)
+{
+	create_walk("write creating a channel", 500000, 0);
 }
 
 /* Writes that replace a 1-byte channel by a larger one. */
@@ -283,15 +291,7 @@ static void test_overwrite_and_read(void)
  */
 static void test_vectors(void)
 {
-	unsigned char msg[40];
-	struct walk w;
-
-	need_fault_injection();
-	fill_msg(msg, sizeof(msg), 5);
-	w = walk_write("writev creating a channel", 900000, 1, msg, sizeof(msg), NULL, 0,
-		       WALK_WRITEV);
-	ok(w.efault >= 1 && w.enomem >= 1,
-	   "that walk failed the copy from user space (EFAULT) and the channel allocation (ENOMEM)");
+	create_walk("writev creating a channel", 900000, WALK_WRITEV);
 	overwrite_and_read(700001, 1);
 }
 

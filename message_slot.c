@@ -606,27 +606,6 @@ static __flatten int ms_channel_commit(struct ms_slot *slot, u32 id,
 }
 
 /**
- * ms_table_busy() - wait a moment for a table's rehash before inserting again
- *
- * Context: process context, no lock held: may yield the CPU.
- * Return: true to try again, false if a fatal signal is pending.
- */
-static bool ms_table_busy(void)
-{
-	/*
-	 * rhashtable refuses an insert with -EBUSY when the new table of a
-	 * rehash in progress has too long a chain there and it may not start
-	 * another rehash: the worker finishing the first one makes room. So
-	 * an insert refused with -EBUSY is tried again, not reported; only a
-	 * process being killed stops trying (and never sees the error).
-	 */
-	if (fatal_signal_pending(current))
-		return false;
-	cond_resched();
-	return true;
-}
-
-/**
  * ms_channel_room() - may the caller create one more channel in a slot?
  * @slot: the slot the channel would be created in
  * @exempt: set if the caller is over max_user_channels and has
@@ -691,8 +670,6 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 			exempt = true;
 			continue;
 		}
-		if (ret == -EBUSY && ms_table_busy())
-			continue;
 		if (ret == -ENOENT) {
 			ret = ms_channel_room(slot, &exempt);
 			/*
@@ -706,11 +683,16 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 			}
 			if (ret)
 				break;
-		} else if (ret != -EAGAIN) {
+		} else if (ret != -EAGAIN && ret != -EBUSY) {
 			break;
 		}
 		if (fresh) {
-			/* Another writer got there first: look again. */
+			/*
+			 * Another writer got there first, or the table is busy
+			 * (-EBUSY: the new table of a rehash in progress has too
+			 * long a chain there, and the rehash worker that moves
+			 * the rest into it makes room): yield, and look again.
+			 */
 			cond_resched();
 			continue;
 		}
@@ -730,7 +712,6 @@ static int ms_channel_store(struct ms_slot *slot, u32 id, const u8 *msg, u8 len)
 		return -ENOSPC;
 	if (ret == 0 || ret == -ENOSPC)
 		return ret;
-	/* -ENOMEM, or -EBUSY for a process being killed, who never sees it. */
 	return -ENOMEM;
 }
 
@@ -1007,17 +988,17 @@ static int ms_file_move(struct ms_file *mf, u32 id)
 		if (!id)
 			break;
 		watch = ms_watch_get(slot, id, &spare);
-		if (watch == ERR_PTR(-EBUSY)) {
-			mutex_unlock(&slot->watch_lock);
-			if (ms_table_busy())
-				continue;
-			mutex_lock(&slot->watch_lock);
-			break;
-		}
-		if (watch != ERR_PTR(-EAGAIN))
+		if (watch != ERR_PTR(-EAGAIN) && watch != ERR_PTR(-EBUSY))
 			break;
 		mutex_unlock(&slot->watch_lock);
-		spare = kmalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+		/*
+		 * -EAGAIN: allocate the watch; -EBUSY: the table is busy, as
+		 * in ms_channel_store(): keep the spare, yield to the rehash
+		 * worker, and look again.
+		 */
+		cond_resched();
+		if (!spare)
+			spare = kmalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
 		if (!spare) {
 			mutex_lock(&slot->watch_lock);
 			watch = ERR_PTR(-ENOMEM);

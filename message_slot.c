@@ -1150,13 +1150,14 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&slot->watch_lock);
 	init_waitqueue_head(&slot->orphans);
-	err = rhashtable_init(&slot->channels, &ms_channel_params);
-	if (err)
-		goto free_slot;
 	spin_lock_init(&slot->create_lock);
-	err = rhashtable_init(&slot->watches, &ms_watch_params);
-	if (err)
-		goto destroy_channels;
+	/*
+	 * rhashtable_init() fails only for parameters that lack a key or a
+	 * compare function, which these constant ones have: a bucket array
+	 * it cannot allocate is allocated again with __GFP_NOFAIL.
+	 */
+	WARN_ON(rhashtable_init(&slot->channels, &ms_channel_params));
+	WARN_ON(rhashtable_init(&slot->watches, &ms_watch_params));
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old)
@@ -1166,12 +1167,6 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	rhashtable_destroy(&slot->channels);
 	kfree(slot);
 	return err ? ERR_PTR(err) : old;
-
-destroy_channels:
-	rhashtable_destroy(&slot->channels);
-free_slot:
-	kfree(slot);
-	return ERR_PTR(err);
 }
 
 /**

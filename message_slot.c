@@ -1313,16 +1313,12 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  */
 static bool ms_iter_has_null(const struct iov_iter *iter)
 {
-	const struct iovec *iov;
 	unsigned long i;
 
-	if (ms_iter_is_ubuf(iter))
-		return !ms_iter_ubuf(iter);
-	if (!iter_is_iovec(iter))
+	if (!ms_user_backed_iter(iter))
 		return false;
-	iov = ms_iter_iov(iter);
-	for (i = 0; i < iter->nr_segs; i++) {
-		if (!iov[i].iov_base)
+	for (i = 0; i < ms_iter_nr_segs(iter); i++) {
+		if (!ms_iter_seg(iter, i))
 			return true;
 	}
 	return false;

@@ -89,29 +89,32 @@ static inline size_t ms_kmalloc_size_roundup(size_t size)
 #endif
 
 /*
- * 6.0: ITER_UBUF, a single user buffer with no iovec (iter_is_ubuf() and
- * iter->ubuf). Before it, every user buffer came as an iovec.
+ * The segments of a user-backed iterator (user_backed_iter(), 6.0; before
+ * it, iter_is_iovec()): ms_iter_nr_segs() of them, segment @i starting at
+ * ms_iter_seg(). 6.0 added ITER_UBUF, one user buffer with no iovec and
+ * nr_segs 0; 6.4 made it one segment (nr_segs 1, its buffer an iovec
+ * that iter_iov(), the new reader of struct iov_iter's iov, returns).
  */
-#if KERNEL_VERSION(6, 0, 0) <= LINUX_VERSION_CODE
-#define ms_iter_is_ubuf(iter) iter_is_ubuf(iter)
-#define ms_iter_ubuf(iter) ((iter)->ubuf)
-#else
-static inline bool ms_iter_is_ubuf(const struct iov_iter *iter)
-{
-	return false;
-}
-
-static inline void __user *ms_iter_ubuf(const struct iov_iter *iter)
-{
-	return NULL;
-}
-#endif
-
-/* 6.4: struct iov_iter's iov became __iov, read through iter_iov(). */
 #if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
-#define ms_iter_iov(iter) iter_iov(iter)
+#define ms_user_backed_iter(iter) user_backed_iter(iter)
+#define ms_iter_nr_segs(iter) ((iter)->nr_segs)
+#define ms_iter_seg(iter, i) (iter_iov(iter)[i].iov_base)
+#elif KERNEL_VERSION(6, 0, 0) <= LINUX_VERSION_CODE
+#define ms_user_backed_iter(iter) user_backed_iter(iter)
+static inline unsigned long ms_iter_nr_segs(const struct iov_iter *iter)
+{
+	return iter_is_ubuf(iter) ? 1 : iter->nr_segs;
+}
+
+static inline void __user *ms_iter_seg(const struct iov_iter *iter,
+				       unsigned long i)
+{
+	return iter_is_ubuf(iter) ? iter->ubuf : iter->iov[i].iov_base;
+}
 #else
-#define ms_iter_iov(iter) ((iter)->iov)
+#define ms_user_backed_iter(iter) iter_is_iovec(iter)
+#define ms_iter_nr_segs(iter) ((iter)->nr_segs)
+#define ms_iter_seg(iter, i) ((iter)->iov[i].iov_base)
 #endif
 
 #endif /* MESSAGE_SLOT_COMPAT_H */

@@ -517,7 +517,12 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
 						ms_channel_params);
 	if (old) {
-		/* Only creators insert, and they hold the lock: not expected. */
+		/*
+		 * -ENOMEM: a table past its size whose larger one its worker
+		 * has not made yet, and the insert could not allocate it.
+		 * The channel itself cannot be there: only creators insert,
+		 * and they hold the lock.
+		 */
 		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
 		goto uncharge_user;
 	}

@@ -228,6 +228,31 @@ static inline long ms_counter(const char *name)
 	return read_long(path);
 }
 
+/*
+ * The channels and bytes that debugfs users shows for @uid: 0, or -1 if
+ * it has no line for @uid.
+ */
+static inline int user_counts(unsigned int uid, long *channels, long *bytes)
+{
+	char line[128];
+	unsigned int u;
+	long c, b;
+	int found = -1;
+	FILE *f = fopen("/sys/kernel/debug/" MS_MODULE_NAME "/users", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %ld %ld", &u, &c, &b) == 3 && u == uid) {
+			*channels = c;
+			*bytes = b;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* The value of @key (e.g. "Slab:") in /proc/meminfo, in KiB; -1 if absent. */
 static inline long meminfo_kb(const char *key)
 {

@@ -10,7 +10,8 @@
  * with no fault injected: by then every injectable point of that call
  * has failed once. Each failed call must return ENOMEM or EFAULT and
  * leave everything as it was; a call that survived its fault must have
- * done its job.
+ * done its job. Writes and polls are also walked in slots whose tables
+ * are past their size, where the table's insert itself allocates.
  *
  * On Debian's stock kernel there is no fault injection: every case says
  * so and skips.
@@ -942,6 +943,140 @@ static void test_poll(void)
 	       "kmemleak finds nothing unreferenced of the module's after the three walks");
 }
 
+/* ---- Tables past their size ------------------------------------------------ */
+
+/* Entries a fresh slot's table (4 buckets) gets before the walked call. */
+#define FULL_FILL 5
+
+/*
+ * rhashtable grows a table past 75% in a worker that it queues on the
+ * CPU of the insert; an insert into a table past 100% that has no larger
+ * one yet allocates that itself (GFP_ATOMIC), under the module's locks,
+ * and fails with ENOMEM if it cannot. Holding CPU 0 at SCHED_FIFO, and
+ * never sleeping, keeps the worker (a SCHED_OTHER task bound to CPU 0)
+ * from running, so the tables of a fresh slot fill past 100%. The case
+ * is a process of its own: the policy ends with it.
+ */
+static void hold_cpu0(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0 ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp) < 0)
+		die("hold CPU 0 at SCHED_FIFO");
+}
+
+/* What debugfs says the module holds: all channels, and uid 0's. */
+struct held {
+	long channels, root_channels, root_bytes;
+};
+
+static struct held held_now(void)
+{
+	struct held h = { ms_counter("channels"), -1, -1 };
+
+	user_counts(0, &h.root_channels, &h.root_bytes);
+	return h;
+}
+
+/* Whether the module holds @before plus @channels channels of @bytes, uid 0's. */
+static int held_is(struct held before, long channels, long bytes)
+{
+	struct held h = held_now();
+
+	if (h.channels == before.channels + channels &&
+	    h.root_channels == before.root_channels + channels &&
+	    h.root_bytes == before.root_bytes + bytes)
+		return 1;
+	tap_diag("debugfs: %ld channels, uid 0 %ld channels %ld bytes; want %ld, %ld, %ld",
+		 h.channels, h.root_channels, h.root_bytes, before.channels + channels,
+		 before.root_channels + channels, before.root_bytes + bytes);
+	return 0;
+}
+
+/*
+ * Walks a call that inserts into a table past 100%: write() creating a
+ * channel (@watch 0), or poll() creating a channel's watch (@watch 1),
+ * each time in a fresh slot whose table first gets FULL_FILL entries by
+ * calls with no fault. A failed write must leave the channel absent and
+ * the counts of debugfs channels and users as they were; a failed poll
+ * reports POLLIN | POLLERR (counted in @pollerr), as walk_poll() says,
+ * and the file then works.
+ */
+static struct walk walk_full(int watch, unsigned int *pollerr)
+{
+	unsigned char msg[40];
+	struct walk w = { 0 };
+	unsigned int n;
+
+	fill_msg(msg, sizeof(msg), 5);
+	*pollerr = 0;
+	for (n = 1; n <= MAX_POINTS && !w.finished; n++) {
+		unsigned int minor = (watch ? 3200 : 3000) + n;
+		int fill[FULL_FILL], fd, check, err, hit, i, state;
+		struct pollfd p = { .events = POLLIN };
+		struct held before;
+		long ret;
+
+		for (i = 0; i < FULL_FILL; i++) {
+			fill[i] = must_open_chan(minor, (unsigned long)i + 1);
+			if (watch ? poll1(fill[i], POLLIN, 0) != 0 : write(fill[i], "f", 1) != 1)
+				die("fill slot %u", minor);
+		}
+		fd = must_open_chan(minor, 100);
+		check = must_open_chan(minor, 100);
+		if (watch && write(check, "m", 1) != 1)
+			die("write before the poll");
+		before = held_now();
+		p.fd = fd;
+		inject(n);
+		ret = watch ? poll(&p, 1, 0) : write(fd, msg, sizeof(msg));
+		err = errno;
+		hit = fired();
+		if (watch) {
+			if (hit && ret == 1 && p.revents == (POLLIN | POLLERR))
+				++*pollerr;
+			state = (ret < 0 || p.revents == POLLIN ||
+				 (hit && p.revents == (POLLIN | POLLERR))) &&
+				poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) &&
+				wakes_on_write(fd, check);
+		} else if (ret < 0) {
+			state = channel_is(check, 100, NULL, 0) && held_is(before, 0, 0);
+		} else {
+			state = channel_is(check, 100, msg, sizeof(msg)) &&
+				held_is(before, 1, sizeof(msg));
+		}
+		account(&w, hit, ret, err, state);
+		close(fd);
+		close(check);
+		for (i = 0; i < FULL_FILL; i++)
+			close(fill[i]);
+	}
+	return w;
+}
+
+static void test_full_table(void)
+{
+	unsigned int pollerr;
+	struct walk w;
+
+	need_fault_injection();
+	hold_cpu0();
+	w = walk_full(0, &pollerr);
+	report("write creating a channel in a table past 100%", &w);
+	ok(w.enomem >= 2,
+	   "that walk failed the channel's allocation and the table's new bucket array (ENOMEM %u times): the insert's undo ran",
+	   w.enomem);
+	w = walk_full(1, &pollerr);
+	report("poll creating a watch in a table past 100%", &w);
+	ok(pollerr >= 2,
+	   "that walk failed the watch's allocation and the table's new bucket array (POLLIN | POLLERR %u times)",
+	   pollerr);
+}
+
 TAP_MAIN(
 	TAP_CASE(test_create, 300),
 	TAP_CASE(test_grow, 300),
@@ -952,4 +1087,5 @@ TAP_MAIN(
 	TAP_CASE(test_open, 600),
 	TAP_CASE(test_init, 900),
 	TAP_CASE(test_poll, 300),
+	TAP_CASE(test_full_table, 300),
 )

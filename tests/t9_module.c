@@ -678,31 +678,6 @@ static void test_enospc_allocates_nothing(void)
 #define UID_REAL 1003u
 #define UID_EFFECTIVE 1004u
 
-/*
- * The channels and bytes that debugfs users shows for @uid: 0, or -1 if
- * it has no line for @uid.
- */
-static int user_counts(unsigned int uid, long *channels, long *bytes)
-{
-	char line[128];
-	unsigned int u;
-	long c, b;
-	int found = -1;
-	FILE *f = fopen("/sys/kernel/debug/" MS_MODULE_NAME "/users", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u %ld %ld", &u, &c, &b) == 3 && u == uid) {
-			*channels = c;
-			*bytes = b;
-			found = 0;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Whether debugfs users shows @channels and @bytes for @uid. */
 static int user_is(unsigned int uid, long channels, long bytes)
 {

@@ -631,7 +631,7 @@ static int ms_channel_room(struct ms_slot *slot, bool *exempt)
 	if (max_total_channels &&
 	    (unsigned int)atomic_read(&ms_total_channels) >= max_total_channels)
 		return -ENOSPC;
-	if (!max_user_channels || *exempt)
+	if (!max_user_channels)
 		return 0;
 	user = xa_load(&ms_users, __kuid_val(current_uid()));
 	if (user && (unsigned int)atomic_read(&user->channels) >= max_user_channels) {

@@ -489,7 +489,6 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	 */
 	u8 len = fresh->len;
 	struct ms_user *user = ms_owner(fresh);
-	void *old;
 	int ret;
 
 	spin_lock(&slot->create_lock);
@@ -514,18 +513,15 @@ static int ms_channel_create(struct ms_slot *slot, struct ms_channel *fresh,
 	}
 	/* Above every generation a deleted channel of this id could have had. */
 	fresh->gen = ms_next_gen(slot->gen_floor);
-	old = rhashtable_lookup_get_insert_fast(&slot->channels, &fresh->node,
-						ms_channel_params);
-	if (old) {
-		/*
-		 * -ENOMEM: a table past its size whose larger one its worker
-		 * has not made yet, and the insert could not allocate it.
-		 * The channel itself cannot be there: only creators insert,
-		 * and they hold the lock.
-		 */
-		ret = IS_ERR(old) ? PTR_ERR(old) : -EAGAIN;
+	/*
+	 * Not there: looked up above under the lock that every insert
+	 * holds. Fails with -ENOMEM for a table past its size whose larger
+	 * one its worker has not made yet, if the insert cannot allocate it.
+	 */
+	ret = rhashtable_insert_fast(&slot->channels, &fresh->node,
+				     ms_channel_params);
+	if (ret)
 		goto uncharge_user;
-	}
 	WRITE_ONCE(slot->nchannels, slot->nchannels + 1);
 	atomic_long_add(len, &user->bytes);
 	ret = 1;

@@ -1155,10 +1155,11 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	/*
 	 * rhashtable_init() fails only for parameters that lack a key or a
 	 * compare function, which these constant ones have: a bucket array
-	 * it cannot allocate is allocated again with __GFP_NOFAIL.
+	 * it cannot allocate is allocated again with __GFP_NOFAIL. Both
+	 * tables are made, and one warning would tell of either failing.
 	 */
-	WARN_ON(rhashtable_init(&slot->channels, &ms_channel_params));
-	WARN_ON(rhashtable_init(&slot->watches, &ms_watch_params));
+	WARN_ON(rhashtable_init(&slot->channels, &ms_channel_params) |
+		rhashtable_init(&slot->watches, &ms_watch_params));
 
 	old = xa_cmpxchg(&ms_slots, minor, NULL, slot, GFP_KERNEL_ACCOUNT);
 	if (!old)

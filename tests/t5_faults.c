@@ -909,6 +909,36 @@ static struct walk walk_polled_ioctl(void)
 	return w;
 }
 
+/*
+ * A file whose watch could not be made, closed without polling again:
+ * its close must take its entry off the slot's orphans, which every
+ * write to the slot wakes (else that write wakes freed memory: KASAN).
+ * Returns whether a poll reported POLLIN | POLLERR, the file was closed
+ * and a write to its channel then worked.
+ */
+static int orphan_closed(void)
+{
+	unsigned int n;
+	int writer = must_open_chan(0, 840000), good = 0;
+
+	if (write(writer, "m", 1) != 1)
+		die("write before the poll");
+	for (n = 1; n <= MAX_POINTS && !good; n++) {
+		int fd = must_open_chan(0, 840000), revents, hit;
+
+		inject(n);
+		revents = poll1(fd, POLLIN, 0);
+		hit = fired();
+		close(fd);
+		if (!hit)
+			break;
+		if (revents == (POLLIN | POLLERR))
+			good = write(writer, "w", 1) == 1;
+	}
+	close(writer);
+	return good;
+}
+
 static void test_poll(void)
 {
 	unsigned int pollerr, eperr;
@@ -936,6 +966,8 @@ static void test_poll(void)
 	w = walk_polled_ioctl();
 	report("ioctl of a polled file, moving its watcher to a new watch", &w);
 	ok(w.survived >= 1, "the watch's allocation failed in that walk (the ioctl survived it)");
+	ok(orphan_closed(),
+	   "a file whose poll could not make its watch (POLLERR), closed without polling again: the next write to the slot works");
 
 	/* kmemleak reports only objects older than 5 s: a rule of the tool. */
 	sleep(6);

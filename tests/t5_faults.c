@@ -814,6 +814,24 @@ static int wakes_on_write(int fd, int writer)
 }
 
 /*
+ * Whether a poll of @fd made under fault injection (@hit: the fault
+ * fired) answered right and left the file working: @ret and @revents
+ * are its result, POLLIN (a message is there) or, when the fault failed
+ * the watch, POLLIN | POLLERR (counted in @pollerr); a call the fault
+ * failed is right too. Then the file's next poll, with no fault, makes
+ * the watch (POLLIN | POLLOUT, no POLLERR) and a write of @writer, on
+ * the same channel, wakes it.
+ */
+static int poll_answered(int hit, long ret, short revents, int fd, int writer,
+			 unsigned int *pollerr)
+{
+	if (hit && ret == 1 && revents == (POLLIN | POLLERR))
+		++*pollerr;
+	return (ret < 0 || revents == POLLIN || (hit && revents == (POLLIN | POLLERR))) &&
+	       poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) && wakes_on_write(fd, writer);
+}
+
+/*
  * Walks over poll() on a file whose channel has no watch yet (the poll
  * creates it) and over epoll_ctl(EPOLL_CTL_ADD), then epoll_wait(). The
  * channel holds a message, so a poll that works reports POLLIN. A poll
@@ -840,7 +858,7 @@ static struct walk walk_poll(int use_epoll, unsigned int *pollerr)
 		int fd = must_open_chan(0, base + n), writer = must_open_chan(0, base + n);
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ep = -1, err, hit, state;
+		int ep = -1, err, hit;
 		long ret;
 
 		if (write(writer, "m", 1) != 1)
@@ -864,12 +882,7 @@ static struct walk walk_poll(int use_epoll, unsigned int *pollerr)
 			ret = ret == 1 ? 1 : -1;
 			err = EIO;
 		}
-		if (hit && ret == 1 && p.revents == (POLLIN | POLLERR))
-			++*pollerr;
-		state = (ret < 0 || p.revents == POLLIN ||
-			 (hit && p.revents == (POLLIN | POLLERR))) &&
-			poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) && wakes_on_write(fd, writer);
-		account(&w, hit, ret, err, state);
+		account(&w, hit, ret, err, poll_answered(hit, ret, p.revents, fd, writer, pollerr));
 		if (ep >= 0)
 			close(ep);
 		close(fd);
@@ -1068,19 +1081,13 @@ static struct walk walk_full(int watch, unsigned int *pollerr)
 		ret = watch ? poll(&p, 1, 0) : write(fd, msg, sizeof(msg));
 		err = errno;
 		hit = fired();
-		if (watch) {
-			if (hit && ret == 1 && p.revents == (POLLIN | POLLERR))
-				++*pollerr;
-			state = (ret < 0 || p.revents == POLLIN ||
-				 (hit && p.revents == (POLLIN | POLLERR))) &&
-				poll1(fd, POLLIN | POLLOUT, 0) == (POLLIN | POLLOUT) &&
-				wakes_on_write(fd, check);
-		} else if (ret < 0) {
+		if (watch)
+			state = poll_answered(hit, ret, p.revents, fd, check, pollerr);
+		else if (ret < 0)
 			state = channel_is(check, 100, NULL, 0) && held_is(before, 0, 0);
-		} else {
+		else
 			state = channel_is(check, 100, msg, sizeof(msg)) &&
 				held_is(before, 1, sizeof(msg));
-		}
 		account(&w, hit, ret, err, state);
 		close(fd);
 		close(check);
